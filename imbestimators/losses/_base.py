@@ -1,0 +1,205 @@
+"""What every loss of the catalogue shares: parameters, shapes, weighting."""
+
+import copy
+import inspect
+
+import torch
+from torch import nn
+
+_REDUCTIONS = ("mean", "sum", "none")
+
+
+class BaseLoss(nn.Module):
+    """Base class of the imbestimators losses.
+
+    A loss is a ``torch.nn.Module`` whose hyper-parameters are its constructor
+    arguments, exposed through :meth:`get_params` and :meth:`set_params` as in
+    scikit-learn, so that ``clone`` and ``GridSearchCV(..., {'loss__gamma': ...})``
+    work on an estimator holding it. ``forward(logits, target, sample_weight=None)``
+    takes raw scores, never probabilities.
+
+    Subclasses list in ``_fitted_params`` the constructor arguments that
+    :class:`~imbestimators.NeuralClassifier` fills in from the training labels
+    (``class_weight``, ``class_counts``, ``class_priors``, ``cost_matrix``).
+
+    Examples
+    --------
+    >>> import torch
+    >>> from imbestimators.losses import CrossEntropyLoss
+    >>> loss = CrossEntropyLoss(label_smoothing=0.1)
+    >>> loss.get_params()
+    {'class_weight': None, 'label_smoothing': 0.1, 'reduction': 'mean'}
+    >>> float(loss(torch.zeros(4), torch.tensor([0, 1, 0, 1])))  # log(2)
+    0.693...
+    """
+
+    _fitted_params = ("class_weight",)
+
+    @classmethod
+    def _get_param_names(cls):
+        signature = inspect.signature(cls.__init__)
+        return sorted(
+            name
+            for name, p in signature.parameters.items()
+            if name != "self" and p.kind not in (p.VAR_KEYWORD, p.VAR_POSITIONAL)
+        )
+
+    def get_params(self, deep=True):
+        """Constructor arguments of this loss, as a dict.
+
+        Parameters
+        ----------
+        deep : bool, default=True
+            Ignored; present for scikit-learn compatibility.
+
+        Returns
+        -------
+        params : dict
+        """
+        return {name: getattr(self, name) for name in self._get_param_names()}
+
+    def set_params(self, **params):
+        """Set constructor arguments; unknown names raise ``ValueError``.
+
+        Parameters
+        ----------
+        **params : dict
+            New values of constructor arguments.
+
+        Returns
+        -------
+        self : BaseLoss
+        """
+        valid = self._get_param_names()
+        for name, value in params.items():
+            if name not in valid:
+                raise ValueError(
+                    f"Invalid parameter {name!r} for {type(self).__name__}; "
+                    f"valid parameters are {valid}."
+                )
+            setattr(self, name, value)
+        return self
+
+    def __repr__(self):
+        defaults = {
+            name: p.default
+            for name, p in inspect.signature(type(self).__init__).parameters.items()
+        }
+        changed = [
+            f"{name}={value!r}"
+            for name, value in self.get_params().items()
+            if not _same(value, defaults.get(name, inspect.Parameter.empty))
+        ]
+        return f"{type(self).__name__}({', '.join(changed)})"
+
+    def n_outputs(self, n_classes):
+        """Number of logits the network must output for ``n_classes`` classes.
+
+        Binary problems use a single logit; override to change that.
+        """
+        return 1 if n_classes == 2 else n_classes
+
+    def with_training_info(self, **info):
+        """A copy of this loss completed with quantities learned from the labels.
+
+        Only the constructor arguments named in ``_fitted_params`` that are
+        still ``None`` are filled in, so a value the user set wins; this loss
+        itself is never modified.
+
+        Parameters
+        ----------
+        **info : dict
+            Any of ``class_weight``, ``class_counts``, ``class_priors``,
+            ``cost_matrix`` (arrays in the order of ``classes_``).
+
+        Returns
+        -------
+        loss : BaseLoss
+            The completed copy.
+        """
+        fitted = copy.deepcopy(self)
+        for name, value in info.items():
+            if name in self._fitted_params and getattr(fitted, name) is None:
+                setattr(fitted, name, value)
+        fitted._check_params()
+        return fitted
+
+    def _check_params(self):
+        """Validate constructor arguments; subclasses extend this."""
+        if self.reduction not in _REDUCTIONS:
+            raise ValueError(
+                f"reduction must be one of {_REDUCTIONS}; got {self.reduction!r}."
+            )
+
+    def _reduce(self, per_sample, weight):
+        """Reduce per-sample losses with the weighted mean Σ wᵢ lᵢ / Σ wᵢ."""
+        if self.reduction == "none":
+            return per_sample
+        if weight is None:
+            return per_sample.sum() if self.reduction == "sum" else per_sample.mean()
+        weighted = (per_sample * weight).sum()
+        if self.reduction == "sum":
+            return weighted
+        # A batch whose weights are all zero contributes 0, not NaN.
+        return weighted / weight.sum().clamp_min(torch.finfo(weight.dtype).tiny)
+
+
+def _same(a, b):
+    try:
+        return bool(a == b) if not isinstance(a, (list, tuple)) else a == b
+    except (TypeError, ValueError, RuntimeError):
+        return a is b
+
+
+def split_logits(logits, target):
+    """Bring ``logits`` and ``target`` to the catalogue's two layouts.
+
+    Returns ``(logits, target, binary)``: binary logits are squeezed to the
+    shape of ``target``; multiclass logits keep the class axis at position 1.
+    Raises ``ValueError`` naming the shapes when they do not match.
+    """
+    if not isinstance(logits, torch.Tensor) or not isinstance(target, torch.Tensor):
+        raise TypeError(
+            "logits and target must be torch tensors; got "
+            f"{type(logits).__name__} and {type(target).__name__}."
+        )
+    if logits.shape == target.shape:
+        return logits, target, True
+    if logits.dim() == target.dim() + 1:
+        reduced = logits.shape[:1] + logits.shape[2:]
+        if reduced == target.shape:
+            if logits.shape[1] == 1:
+                return logits.squeeze(1), target, True
+            return logits, target, False
+    raise ValueError(
+        "logits and target shapes do not match: expected logits of shape (N,) or "
+        "(N, 1, ...) for a binary target of shape (N, ...), or (N, C, ...) for an "
+        f"integer target of shape (N, ...); got logits {tuple(logits.shape)} and "
+        f"target {tuple(target.shape)}."
+    )
+
+
+def sample_weights(target, sample_weight, class_weight, like):
+    """Per-element weights wᵢ = sample_weight[i] × class_weight[target[i]].
+
+    Returns ``None`` when both are ``None``. ``sample_weight`` of shape (N,)
+    broadcasts over the extra (dense) dimensions of ``target``.
+    """
+    weight = None
+    if class_weight is not None:
+        class_weight = torch.as_tensor(class_weight, dtype=like.dtype, device=like.device)
+        weight = class_weight[target.long()]
+    if sample_weight is not None:
+        sample_weight = torch.as_tensor(sample_weight, dtype=like.dtype, device=like.device)
+        if sample_weight.shape[0] != target.shape[0]:
+            raise ValueError(
+                f"sample_weight has {sample_weight.shape[0]} entries but the batch "
+                f"has {target.shape[0]} samples."
+            )
+        sample_weight = sample_weight.reshape(
+            sample_weight.shape[:1] + (1,) * (target.dim() - 1)
+        )
+        weight = sample_weight if weight is None else weight * sample_weight
+    if weight is not None and weight.shape != target.shape:
+        weight = weight.expand(target.shape)
+    return weight

@@ -1,0 +1,73 @@
+"""skorch callbacks used by ``NeuralClassifier`` (and usable on their own)."""
+
+import numpy as np
+import torch
+from skorch.callbacks import Callback
+from sklearn.base import BaseEstimator, ClassifierMixin
+
+
+class ValidationScoring(Callback):
+    """Score the validation part every epoch with a scikit-learn scorer.
+
+    The logits of the validation batches that skorch computes for
+    ``valid_loss`` are kept, so scoring costs no second forward pass. The
+    score is recorded in the history under ``name`` (higher is better, as for
+    every scikit-learn scorer).
+
+    Parameters
+    ----------
+    scorer : callable
+        ``scorer(estimator, X, y, sample_weight=None)``, e.g. from
+        ``sklearn.metrics.get_scorer``.
+    estimator : NeuralClassifier
+        Turns logits into probabilities and decisions.
+    name : str, default='valid_score'
+    """
+
+    def __init__(self, scorer, estimator, name="valid_score"):
+        self.scorer = scorer
+        self.estimator = estimator
+        self.name = name
+
+    def on_epoch_begin(self, net, **kwargs):
+        self.logits_ = []
+
+    def on_batch_end(self, net, batch=None, training=False, y_pred=None, **kwargs):
+        if not training:
+            self.logits_.append(y_pred.detach())
+
+    def on_epoch_end(self, net, dataset_valid=None, **kwargs):
+        if dataset_valid is None or not self.logits_:
+            return
+        logits = torch.cat(self.logits_).float().cpu().numpy()
+        y_index = dataset_valid.labels().cpu().numpy()
+        kwargs = {}
+        if dataset_valid.weight is not None:
+            rows = dataset_valid.rows
+            kwargs["sample_weight"] = dataset_valid.weight[rows].cpu().numpy()
+        view = _FixedLogits(self.estimator, logits)
+        y_true = self.estimator.classes_[y_index]
+        score = self.scorer(view, np.empty((len(y_true), 0)), y_true, **kwargs)
+        net.history.record(self.name, float(score))
+        self.logits_ = []
+
+
+class _FixedLogits(ClassifierMixin, BaseEstimator):
+    """A fitted-classifier view of precomputed logits, for scikit-learn scorers."""
+
+    def __init__(self, estimator, logits):
+        self.estimator = estimator
+        self.logits = logits
+
+    @property
+    def classes_(self):
+        return self.estimator.classes_
+
+    def decision_function(self, X):
+        return self.estimator._decision_from_logits(self.logits)
+
+    def predict_proba(self, X):
+        return self.estimator._proba_from_logits(self.logits)
+
+    def predict(self, X):
+        return self.estimator._labels_from_proba(self.predict_proba(X))

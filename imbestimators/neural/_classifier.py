@@ -1,0 +1,647 @@
+"""NeuralClassifier: a scikit-learn classifier that trains a PyTorch network."""
+
+import contextlib
+import copy
+import functools
+import inspect
+import warnings
+from numbers import Integral, Real
+
+import numpy as np
+import torch
+from scipy.special import expit, log_expit, log_softmax, softmax
+from skorch.callbacks import EarlyStopping
+from skorch.utils import noop
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.metrics import get_scorer
+from sklearn.model_selection import ShuffleSplit, StratifiedShuffleSplit
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
+from torch import nn
+
+from ..losses import BaseLoss, check_loss
+from ..metrics import min_expected_cost_decision
+from ..utils import check_class_weight, check_cost_matrix, check_device
+from ._batching import Batches, TensorData, as_tensor, training_batches
+from ._callbacks import ValidationScoring
+from ._modules import ACTIVATIONS, MLP, Standardized, column_mean_scale
+from ._net import TensorNet
+
+OPTIMIZERS = {
+    "adam": torch.optim.Adam,
+    "adamw": torch.optim.AdamW,
+    "sgd": torch.optim.SGD,
+    "rmsprop": torch.optim.RMSprop,
+}
+
+# Rows per forward pass at predict time. Every pass has exactly this many rows
+# (the last one is zero-padded) because CPU and GPU matrix kernels are chosen
+# by shape, and a different kernel rounds differently: with a fixed shape a
+# row's probabilities do not depend on which other rows are predicted with it.
+_PREDICT_BLOCK = {"cpu": 1024, "cuda": 16384}
+
+
+class NeuralClassifier(ClassifierMixin, BaseEstimator):
+    """A PyTorch network trained by skorch, as a scikit-learn classifier.
+
+    ``fit`` builds a ``skorch.NeuralNet`` (kept as ``net_``) around a network
+    (an :class:`~imbestimators.neural.MLP` unless ``module`` is given) and a
+    loss from :mod:`imbestimators.losses`, and trains it on mini-batches
+    sliced from tensors that are moved to the device once.
+
+    Parameters
+    ----------
+    module : None, callable or torch.nn.Module, default=None
+        The network. ``None`` builds an MLP from ``hidden_layer_sizes``,
+        ``activation`` and ``dropout``. A class or factory is called with
+        ``module_params`` plus ``n_features`` and ``n_outputs`` when its
+        signature accepts them; an instance is deep-copied. The network must
+        map a float32 batch of shape (n, n_features) to logits of shape
+        (n, n_outputs), where ``n_outputs`` is 1 for binary problems with the
+        catalogue's losses and ``n_classes`` otherwise.
+    module_params : dict, default=None
+        Keyword arguments for ``module`` when it is a class or factory.
+    hidden_layer_sizes : tuple of int, default=(100,)
+        Hidden layer widths of the default MLP (ignored with ``module``).
+    activation : {'relu', 'tanh', 'logistic', 'identity', 'gelu', 'silu', \
+'leaky_relu'}, default='relu'
+        Activation of the default MLP.
+    dropout : float, default=0.0
+        Dropout probability after each hidden layer of the default MLP.
+    standardize : bool, default=True
+        Standardise the inputs with the mean and standard deviation of the
+        training rows, inside the network (no copy of the data is made).
+        Sparse inputs are scaled but not centred.
+    loss : str, loss object or torch criterion, default='cross_entropy'
+        A name from :func:`imbestimators.losses.available_losses`, a loss of
+        :mod:`imbestimators.losses` (its parameters are tunable as
+        ``loss__<name>``), or a ``torch.nn`` criterion instance or class.
+        The object is never modified: ``fit`` trains with a copy completed
+        with the class weights, counts and cost matrix of the training data.
+    class_weight : dict, 'balanced' or None, default=None
+        Per-class weights in the loss. ``'balanced'`` uses
+        ``n_samples / (n_classes * np.bincount(y))``; a dict maps labels to
+        weights. Combined with ``sample_weight`` as wᵢ = sample_weight[i] ×
+        class_weight[yᵢ] in the weighted mean Σ wᵢ lᵢ / Σ wᵢ.
+    cost_matrix : array-like of shape (n_classes, n_classes), dict or None, \
+default=None
+        ``C[i, j]`` is the cost of predicting ``classes_[j]`` when the truth
+        is ``classes_[i]``. With it, ``predict`` returns the class of minimum
+        expected cost under ``predict_proba``; without it, the most probable.
+    optimizer : {'adam', 'adamw', 'sgd', 'rmsprop'} or torch optimizer class, \
+default='adam'
+    learning_rate : float, default=1e-3
+    weight_decay : float, default=0.0
+        L2 penalty passed to the optimizer.
+    optimizer_params : dict, default=None
+        Further keyword arguments of the optimizer (e.g. ``{'momentum': 0.9}``).
+    batch_size : int or 'auto', default='auto'
+        Rows per mini-batch; ``'auto'`` is ``clip(n_train // 16, 16, 256)``.
+    max_epochs : int, default=100
+        Passes over the training data.
+    early_stopping : bool, default=False
+        Hold out a stratified ``validation_fraction`` of the training data,
+        stop when the validation score (or loss) has not improved by ``tol``
+        for ``n_iter_no_change`` epochs, and restore the best epoch's weights.
+    validation_fraction : float, default=0.1
+    n_iter_no_change : int, default=10
+    tol : float, default=1e-4
+    scoring : str, callable or None, default=None
+        scikit-learn scorer evaluated on the validation part each epoch
+        (``'average_precision'``, ``'balanced_accuracy'``, ``'f1'`` …). ``None``
+        monitors the validation loss.
+    callbacks : list of skorch callbacks or (name, callback) tuples, default=None
+        Passed to the skorch net (copied at each fit).
+    device : str or torch.device, default='auto'
+        ``'auto'`` uses CUDA when available, else the CPU.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the weight initialisation, dropout, shuffling and validation
+        split. Global random generators are never reseeded.
+    verbose : int, default=0
+        Print skorch's epoch table when positive.
+    warm_start : bool, default=False
+        Continue training the fitted network at the next ``fit``.
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+    n_features_in_ : int
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Defined only when X has string feature names.
+    n_outputs_ : int
+        Logits per sample (1 for binary problems with the catalogue's losses).
+    class_weight_ : ndarray of shape (n_classes,)
+        The per-class weights used in the loss (ones when ``class_weight`` is
+        None).
+    cost_matrix_ : ndarray of shape (n_classes, n_classes) or None
+    loss_ : BaseLoss
+        The fitted copy of the loss used in training.
+    net_ : skorch.NeuralNet
+        The trained skorch net; ``net_.module_`` is the network.
+    history_ : skorch.History
+        Per-epoch training history (``train_loss``, ``valid_loss`` …).
+    n_iter_ : int
+        Epochs run (in total, across ``warm_start`` fits).
+
+    See Also
+    --------
+    sklearn.neural_network.MLPClassifier : scikit-learn's own network.
+
+    Examples
+    --------
+    >>> from imbestimators import NeuralClassifier
+    >>> from imbestimators.datasets import load_ecoli
+    >>> X, y = load_ecoli(return_X_y=True)
+    >>> clf = NeuralClassifier(class_weight="balanced", max_epochs=30,
+    ...                        random_state=0).fit(X, y)
+    >>> clf.predict_proba(X[:2]).shape
+    (2, 2)
+    >>> clf.score(X, y) > 0.8
+    True
+    """
+
+    _parameter_constraints = {
+        "module": [None, callable, HasMethods(["forward"])],
+        "module_params": [None, dict],
+        "hidden_layer_sizes": ["array-like"],
+        "activation": [StrOptions(set(ACTIVATIONS))],
+        "dropout": [Interval(Real, 0, 1, closed="left")],
+        "standardize": ["boolean"],
+        "loss": "no_validation",
+        "class_weight": [None, dict, StrOptions({"balanced"})],
+        "cost_matrix": [None, "array-like", dict],
+        "optimizer": [StrOptions(set(OPTIMIZERS)), type],
+        "learning_rate": [Interval(Real, 0, None, closed="neither")],
+        "weight_decay": [Interval(Real, 0, None, closed="left")],
+        "optimizer_params": [None, dict],
+        "batch_size": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
+        "max_epochs": [Interval(Integral, 1, None, closed="left")],
+        "early_stopping": ["boolean"],
+        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "scoring": [None, str, callable],
+        "callbacks": [None, list],
+        "device": "no_validation",
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+        "warm_start": ["boolean"],
+    }
+
+    def __init__(
+        self,
+        module=None,
+        *,
+        module_params=None,
+        hidden_layer_sizes=(100,),
+        activation="relu",
+        dropout=0.0,
+        standardize=True,
+        loss="cross_entropy",
+        class_weight=None,
+        cost_matrix=None,
+        optimizer="adam",
+        learning_rate=1e-3,
+        weight_decay=0.0,
+        optimizer_params=None,
+        batch_size="auto",
+        max_epochs=100,
+        early_stopping=False,
+        validation_fraction=0.1,
+        n_iter_no_change=10,
+        tol=1e-4,
+        scoring=None,
+        callbacks=None,
+        device="auto",
+        random_state=None,
+        verbose=0,
+        warm_start=False,
+    ):
+        self.module = module
+        self.module_params = module_params
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.activation = activation
+        self.dropout = dropout
+        self.standardize = standardize
+        self.loss = loss
+        self.class_weight = class_weight
+        self.cost_matrix = cost_matrix
+        self.optimizer = optimizer
+        self.learning_rate = learning_rate
+        self.weight_decay = weight_decay
+        self.optimizer_params = optimizer_params
+        self.batch_size = batch_size
+        self.max_epochs = max_epochs
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.tol = tol
+        self.scoring = scoring
+        self.callbacks = callbacks
+        self.device = device
+        self.random_state = random_state
+        self.verbose = verbose
+        self.warm_start = warm_start
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        return tags
+
+    # ------------------------------------------------------------------ fit
+
+    def fit(self, X, y, sample_weight=None):
+        """Train the network on ``X``, ``y``.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Training data; sparse data is made dense one batch at a time.
+        y : array-like of shape (n_samples,)
+            Labels of any kind (strings, {-1, 1}, non-contiguous integers).
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative per-sample weights in the loss.
+
+        Returns
+        -------
+        self : NeuralClassifier
+        """
+        self._validate_params()
+        incremental = self.warm_start and hasattr(self, "net_")
+        return self._fit(X, y, sample_weight, epochs=self.max_epochs,
+                         incremental=incremental, early_stopping=self.early_stopping)
+
+    def partial_fit(self, X, y, classes=None, sample_weight=None):
+        """Train for one epoch, continuing from the current weights.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,)
+        classes : array-like of shape (n_classes,), default=None
+            All labels that will ever be seen; only used on the first call,
+            where it defaults to the labels of ``y``.
+        sample_weight : array-like of shape (n_samples,), default=None
+
+        Returns
+        -------
+        self : NeuralClassifier
+        """
+        incremental = hasattr(self, "net_")
+        if not incremental:
+            self._validate_params()
+        return self._fit(X, y, sample_weight, epochs=1, incremental=incremental,
+                         early_stopping=False, classes=classes)
+
+    def _fit(self, X, y, sample_weight, *, epochs, incremental, early_stopping,
+             classes=None):
+        X, y = validate_data(
+            self, X, y, accept_sparse="csr", dtype=[np.float32, np.float64],
+            reset=not incremental,
+        )
+        check_classification_targets(y)
+        if not incremental:
+            self.classes_ = np.unique(y if classes is None else classes)
+            if len(self.classes_) < 2:
+                raise ValueError(
+                    "NeuralClassifier needs samples of at least 2 classes in y; "
+                    f"got 1 class: {self.classes_.tolist()!r}."
+                )
+        y_index = self._encode(y)
+        has_weights = sample_weight is not None
+        sample_weight = _check_sample_weight(
+            sample_weight, X, dtype=np.float32, ensure_non_negative=True
+        )
+        class_weight = check_class_weight(self.class_weight, self.classes_, y_index)
+        cost_matrix = (
+            None if self.cost_matrix is None
+            else check_cost_matrix(self.cost_matrix, self.classes_)
+        )
+        device = check_device(self.device)
+        loss = self._fitted_loss(y_index, class_weight, cost_matrix)
+        n_outputs = loss.n_outputs(len(self.classes_))
+        if incremental and n_outputs != self.n_outputs_:
+            raise ValueError(
+                f"loss now needs {n_outputs} outputs but the fitted network has "
+                f"{self.n_outputs_}; refit with warm_start=False."
+            )
+        scorer = self._check_scoring() if early_stopping else None
+
+        random_state = check_random_state(self.random_state)
+        seed = int(random_state.randint(np.iinfo(np.int32).max))
+        train_rows, valid_rows = (
+            self._validation_split(y_index, seed) if early_stopping else (None, None)
+        )
+        n_train = len(y_index) if train_rows is None else len(train_rows)
+        batch_size = (
+            int(np.clip(n_train // 16, 16, 256)) if self.batch_size == "auto"
+            else self.batch_size
+        )
+
+        self.class_weight_ = class_weight
+        self.cost_matrix_ = cost_matrix
+        self.n_outputs_ = n_outputs
+        self.loss_ = loss
+
+        X_t = as_tensor(X, device)
+        y_t = torch.as_tensor(y_index, dtype=torch.long, device=device)
+        # Equal weights change nothing in a weighted mean: skip the work.
+        w_t = (
+            torch.as_tensor(sample_weight, device=device)
+            if has_weights and np.ptp(sample_weight) > 0 else None
+        )
+        parts = [
+            None if rows is None
+            else torch.as_tensor(rows, dtype=torch.long, device=device)
+            for rows in (train_rows, valid_rows)
+        ]
+        train = TensorData(X_t, y_t, w_t, parts[0], device)
+        valid = None if parts[1] is None else TensorData(X_t, y_t, w_t, parts[1], device)
+
+        with _seeded_torch(seed, device):
+            if not incremental:
+                self.net_ = self._build_net(X, train_rows, n_outputs, loss, device)
+                self.net_.initialize()
+            generator = torch.Generator(device=device).manual_seed(seed)
+            self.net_.criterion_ = loss.to(device)
+            self.net_.batch_size = batch_size
+            self.net_.max_epochs = epochs
+            self.net_.iterator_train = functools.partial(
+                training_batches, batch_size=batch_size, generator=generator
+            )
+            self.net_.callbacks = self._callbacks(scorer, early_stopping)
+            self.net_.initialize_callbacks()
+            self.net_.partial_fit((train, valid))
+        self.history_ = self.net_.history
+        self.n_iter_ = len(self.history_)
+        return self
+
+    def _encode(self, y):
+        index = np.searchsorted(self.classes_, y)
+        index = np.clip(index, 0, len(self.classes_) - 1)
+        unknown = self.classes_[index] != y
+        if np.any(unknown):
+            raise ValueError(
+                f"y contains labels {np.unique(y[unknown]).tolist()!r} that are not "
+                f"in classes_ {self.classes_.tolist()!r}."
+            )
+        return index
+
+    def _fitted_loss(self, y_index, class_weight, cost_matrix):
+        loss = check_loss(self.loss)
+        if (
+            self.class_weight is not None and isinstance(self.loss, BaseLoss)
+            and getattr(self.loss, "class_weight", None) is not None
+        ):
+            raise ValueError(
+                "class_weight is set both on NeuralClassifier and on its loss; "
+                "set it in one place only."
+            )
+        counts = np.bincount(y_index, minlength=len(self.classes_)).astype(np.float64)
+        info = {
+            "class_counts": counts,
+            "class_priors": counts / counts.sum(),
+            "cost_matrix": cost_matrix,
+        }
+        if self.class_weight is not None:
+            info["class_weight"] = class_weight
+        return loss.with_training_info(**info)
+
+    def _check_scoring(self):
+        if self.scoring is None or callable(self.scoring):
+            return self.scoring
+        try:
+            return get_scorer(self.scoring)
+        except ValueError as exc:
+            raise ValueError(f"scoring={self.scoring!r} is not valid: {exc}") from exc
+
+    def _validation_split(self, y_index, seed):
+        splitter = StratifiedShuffleSplit(
+            n_splits=1, test_size=self.validation_fraction, random_state=seed
+        )
+        try:
+            train, valid = next(splitter.split(np.zeros(len(y_index)), y_index))
+        except ValueError as exc:
+            warnings.warn(
+                f"early_stopping: the validation split cannot be stratified ({exc}); "
+                "using a random split instead.",
+                UserWarning,
+            )
+            splitter = ShuffleSplit(
+                n_splits=1, test_size=self.validation_fraction, random_state=seed
+            )
+            try:
+                train, valid = next(splitter.split(np.zeros(len(y_index))))
+            except ValueError as exc2:
+                raise ValueError(
+                    "early_stopping needs enough samples for a training and a "
+                    f"validation part (validation_fraction={self.validation_fraction}): "
+                    f"{exc2}"
+                ) from exc2
+        return np.sort(train), np.sort(valid)
+
+    def _build_net(self, X, train_rows, n_outputs, loss, device):
+        module = self._build_module(X.shape[1], n_outputs)
+        _check_module_output(module, X, n_outputs)
+        if self.standardize:
+            mean, scale = column_mean_scale(X, train_rows)
+            module = Standardized(module, mean, scale)
+        optimizer = (
+            OPTIMIZERS[self.optimizer] if isinstance(self.optimizer, str)
+            else self.optimizer
+        )
+        optimizer_params = {"weight_decay": self.weight_decay}
+        optimizer_params.update(self.optimizer_params or {})
+        return TensorNet(
+            module=module,
+            criterion=loss,
+            optimizer=optimizer,
+            lr=self.learning_rate,
+            train_split=None,
+            device=device,
+            verbose=self.verbose,
+            **{f"optimizer__{k}": v for k, v in optimizer_params.items()},
+        )
+
+    def _build_module(self, n_features, n_outputs):
+        if self.module is None:
+            sizes = self.hidden_layer_sizes
+            if not all(isinstance(s, Integral) and s > 0 for s in sizes):
+                raise ValueError(
+                    "hidden_layer_sizes must be a sequence of positive integers; "
+                    f"got {sizes!r}."
+                )
+            return MLP(n_features, n_outputs, tuple(sizes), self.activation, self.dropout)
+        if isinstance(self.module, nn.Module):
+            return copy.deepcopy(self.module)
+        params = dict(self.module_params or {})
+        try:
+            signature = inspect.signature(self.module).parameters
+        except (TypeError, ValueError):
+            signature = {}
+        takes_kwargs = any(p.kind == p.VAR_KEYWORD for p in signature.values())
+        for name, value in (("n_features", n_features), ("n_outputs", n_outputs)):
+            if name in signature or takes_kwargs:
+                params.setdefault(name, value)
+        module = self.module(**params)
+        if not isinstance(module, nn.Module):
+            raise TypeError(
+                "module must be a torch.nn.Module class, a factory returning one, "
+                f"or an instance; calling it returned {type(module).__name__}."
+            )
+        return module
+
+    def _callbacks(self, scorer, early_stopping):
+        callbacks = copy.deepcopy(self.callbacks) if self.callbacks else []
+        if early_stopping:
+            if scorer is not None:
+                callbacks.append(("valid_score", ValidationScoring(scorer, self)))
+            callbacks.append((
+                "early_stopping",
+                EarlyStopping(
+                    monitor="valid_score" if scorer is not None else "valid_loss",
+                    lower_is_better=scorer is None,
+                    patience=self.n_iter_no_change,
+                    threshold=self.tol,
+                    threshold_mode="abs",
+                    load_best=True,
+                    sink=print if self.verbose else noop,
+                ),
+            ))
+        return callbacks
+
+    # -------------------------------------------------------------- predict
+
+    def _logits(self, X):
+        check_is_fitted(self)
+        X = validate_data(
+            self, X, accept_sparse="csr", dtype=[np.float32, np.float64], reset=False
+        )
+        device = torch.device(self.net_.device)
+        module = self.net_.module_
+        module.eval()
+        data = TensorData(as_tensor(X, device), device=device)
+        block = _PREDICT_BLOCK.get(device.type, 1024)
+        with torch.inference_mode():
+            out = [_padded_forward(module, Xb, block) for Xb, _, _ in Batches(data, block)]
+        logits = torch.cat(out).float().cpu().numpy()
+        return logits.reshape(X.shape[0], -1).astype(np.float64)
+
+    def _decision_from_logits(self, logits):
+        if logits.shape[1] == 1:
+            return logits[:, 0]
+        if len(self.classes_) == 2:
+            return logits[:, 1] - logits[:, 0]
+        return logits
+
+    def _proba_from_logits(self, logits):
+        if logits.shape[1] == 1:
+            p = expit(logits[:, 0])
+            return np.column_stack([1.0 - p, p])
+        return softmax(logits, axis=1)
+
+    def _labels_from_proba(self, proba):
+        if self.cost_matrix_ is None:
+            return self.classes_[np.argmax(proba, axis=1)]
+        return self.classes_[min_expected_cost_decision(proba, self.cost_matrix_)]
+
+    def decision_function(self, X):
+        """Raw scores: the logit of ``classes_[1]`` for binary problems.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples,) or (n_samples, n_classes)
+        """
+        return self._decision_from_logits(self._logits(X))
+
+    def predict_proba(self, X):
+        """Class probabilities (sigmoid or softmax of the logits).
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+            Rows sum to 1; columns in the order of ``classes_``.
+        """
+        return self._proba_from_logits(self._logits(X))
+
+    def predict_log_proba(self, X):
+        """Logarithm of :meth:`predict_proba`, computed stably from the logits.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+
+        Returns
+        -------
+        log_proba : ndarray of shape (n_samples, n_classes)
+        """
+        logits = self._logits(X)
+        if logits.shape[1] == 1:
+            return np.column_stack([log_expit(-logits[:, 0]), log_expit(logits[:, 0])])
+        return log_softmax(logits, axis=1)
+
+    def predict(self, X):
+        """Predicted labels: most probable, or of minimum expected cost.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+
+        Returns
+        -------
+        y : ndarray of shape (n_samples,)
+        """
+        return self._labels_from_proba(self.predict_proba(X))
+
+
+@contextlib.contextmanager
+def _seeded_torch(seed, device):
+    """Seed the generators of ``device`` inside the block, restore them after."""
+    devices = [device] if device.type == "cuda" else []
+    with torch.random.fork_rng(devices=devices):
+        torch.random.default_generator.manual_seed(seed)
+        if device.type == "cuda":
+            with torch.cuda.device(device):
+                torch.cuda.manual_seed(seed)
+        yield
+
+
+def _padded_forward(module, X, block):
+    rows = X.shape[0]
+    if rows < block:
+        X = torch.cat([X, X.new_zeros((block - rows,) + X.shape[1:])])
+    return module(X)[:rows]
+
+
+def _check_module_output(module, X, n_outputs):
+    probe = as_tensor(X[:2], "cpu")
+    if not isinstance(probe, torch.Tensor):
+        probe = torch.from_numpy(probe.toarray())
+    was_training = module.training
+    module.eval()
+    try:
+        with torch.no_grad():
+            out = module(probe)
+    except Exception as exc:
+        raise ValueError(
+            f"module failed on a batch of shape {tuple(probe.shape)} (float32): {exc}"
+        ) from exc
+    finally:
+        module.train(was_training)
+    expected = (probe.shape[0], n_outputs)
+    if not isinstance(out, torch.Tensor) or out.reshape(out.shape[0], -1).shape != expected:
+        shape = tuple(out.shape) if isinstance(out, torch.Tensor) else type(out).__name__
+        raise ValueError(
+            f"module must output logits of shape (n_samples, {n_outputs}) for this "
+            f"problem and loss; it returned {shape}."
+        )
