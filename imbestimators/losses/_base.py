@@ -99,6 +99,27 @@ class BaseLoss(nn.Module):
         """
         return 1 if n_classes == 2 else n_classes
 
+    def logit_correction(self, n_classes):
+        """Per-class shift of the logits that undoes this loss's prior shift.
+
+        A model trained with per-class weights ``w`` (or a logit adjustment)
+        estimates p_w(y|x) ∝ p(y|x)·w_y rather than p(y|x). Adding the returned
+        vector ``c`` (one entry per class) to the logits before the softmax
+        gives back the probabilities of the training class distribution; for a
+        single binary logit, add ``c[1] - c[0]``. ``None`` means that no
+        analytic correction exists for this loss (use
+        ``sklearn.calibration.CalibratedClassifierCV`` instead).
+
+        Parameters
+        ----------
+        n_classes : int
+
+        Returns
+        -------
+        correction : ndarray of shape (n_classes,) or None
+        """
+        return None
+
     def with_training_info(self, **info):
         """A copy of this loss completed with quantities learned from the labels.
 

@@ -1,5 +1,6 @@
 """Cross-entropy: the reference loss of the catalogue."""
 
+import numpy as np
 import torch.nn.functional as F
 
 from ._base import BaseLoss, sample_weights, split_logits
@@ -54,6 +55,16 @@ class CrossEntropyLoss(BaseLoss):
             raise ValueError(
                 f"label_smoothing must be in [0, 1); got {self.label_smoothing!r}."
             )
+
+    def logit_correction(self, n_classes):
+        if self.label_smoothing > 0:
+            return None
+        if self.class_weight is None:
+            return np.zeros(n_classes)
+        weight = np.asarray(self.class_weight, dtype=np.float64)
+        if np.any(weight <= 0):
+            return None
+        return -np.log(weight)
 
     def forward(self, logits, target, sample_weight=None):
         logits, target, binary = split_logits(logits, target)
