@@ -34,6 +34,9 @@ class BaseLoss(nn.Module):
     """
 
     _fitted_params = ("class_weight",)
+    # Batch-level losses (Dice, F-beta, AUC …) need both classes in a batch;
+    # NeuralClassifier then defaults to stratified mini-batches.
+    _batch_level = False
 
     @classmethod
     def _get_param_names(cls):
