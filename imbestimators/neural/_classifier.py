@@ -132,6 +132,9 @@ default='adam'
         Defined only when X has string feature names.
     n_outputs_ : int
         Logits per sample (1 for binary problems with the catalogue's losses).
+    class_counts_ : ndarray of shape (n_classes,)
+        Training samples per class, as seen by the last fit (after any
+        resampling done before this estimator in a pipeline).
     class_weight_ : ndarray of shape (n_classes,)
         The per-class weights used in the loss (ones when ``class_weight`` is
         None).
@@ -340,6 +343,7 @@ default='adam'
             else self.batch_size
         )
 
+        self.class_counts_ = np.bincount(y_index, minlength=len(self.classes_))
         self.class_weight_ = class_weight
         self.cost_matrix_ = cost_matrix
         self.n_outputs_ = n_outputs

@@ -1,0 +1,276 @@
+"""Behaviour of NeuralClassifier that scikit-learn's common checks do not cover."""
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+import torch
+from sklearn.datasets import make_classification
+from sklearn.metrics import recall_score, roc_auc_score
+
+from imbestimators import NeuralClassifier
+from imbestimators.losses import CrossEntropyLoss
+
+FAST = dict(max_epochs=15, hidden_layer_sizes=(16,), learning_rate=1e-2, random_state=0)
+
+
+@pytest.fixture(scope="module")
+def imbalanced():
+    X, y = make_classification(
+        n_samples=400, n_features=6, n_informative=4, weights=[0.9], class_sep=0.8,
+        random_state=0,
+    )
+    return X.astype(np.float32), y
+
+
+@pytest.fixture(scope="module")
+def three_classes():
+    return make_classification(
+        n_samples=300, n_features=5, n_informative=4, n_redundant=0, n_classes=3,
+        n_clusters_per_class=1, random_state=1,
+    )
+
+
+@pytest.mark.parametrize(
+    "labels", [np.array(["ham", "spam"]), np.array([-1, 1]), np.array([3, 17])],
+    ids=["strings", "minus-one-one", "non-contiguous"],
+)
+def test_any_labels_round_trip(imbalanced, labels):
+    X, y = imbalanced
+    clf = NeuralClassifier(**FAST).fit(X, labels[y])
+    assert list(clf.classes_) == sorted(labels.tolist())
+    assert set(clf.predict(X)) <= set(labels.tolist())
+    reference = NeuralClassifier(**FAST).fit(X, y)
+    np.testing.assert_allclose(clf.predict_proba(X), reference.predict_proba(X))
+
+
+def test_binary_network_has_one_logit_and_consistent_outputs(imbalanced):
+    X, y = imbalanced
+    clf = NeuralClassifier(**FAST).fit(X, y)
+    assert clf.n_outputs_ == 1
+    z = clf.decision_function(X)
+    proba = clf.predict_proba(X)
+    assert z.shape == (len(X),)
+    np.testing.assert_allclose(proba[:, 1], 1 / (1 + np.exp(-z)), rtol=1e-10)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(np.exp(clf.predict_log_proba(X)), proba, rtol=1e-10)
+    np.testing.assert_array_equal(clf.predict(X), (z > 0).astype(int))
+
+
+def test_multiclass_softmax(three_classes):
+    X, y = three_classes
+    clf = NeuralClassifier(**FAST).fit(X, y)
+    logits = clf.decision_function(X)
+    assert logits.shape == (len(X), 3)
+    expected = np.exp(logits - logits.max(1, keepdims=True))
+    expected /= expected.sum(1, keepdims=True)
+    np.testing.assert_allclose(clf.predict_proba(X), expected, rtol=1e-10)
+    assert clf.score(X, y) > 0.8
+
+
+def test_same_random_state_same_predictions_and_global_rng_untouched(imbalanced):
+    X, y = imbalanced
+    torch_state = torch.random.get_rng_state()
+    np_state = np.random.get_state()[1].copy()
+    a = NeuralClassifier(dropout=0.2, **FAST).fit(X, y).predict_proba(X)
+    b = NeuralClassifier(dropout=0.2, **FAST).fit(X, y).predict_proba(X)
+    np.testing.assert_array_equal(a, b)
+    assert torch.equal(torch.random.get_rng_state(), torch_state)
+    np.testing.assert_array_equal(np.random.get_state()[1], np_state)
+    c = NeuralClassifier(dropout=0.2, **{**FAST, "random_state": 1}).fit(X, y)
+    assert not np.allclose(c.predict_proba(X), a)
+
+
+def test_random_state_none_does_not_reseed_torch(imbalanced):
+    X, y = imbalanced
+    torch.manual_seed(123)
+    NeuralClassifier(**{**FAST, "random_state": None, "max_epochs": 1}).fit(X, y)
+    after_fit = torch.rand(3)
+    torch.manual_seed(123)
+    assert torch.equal(torch.rand(3), after_fit)
+
+
+def test_sparse_input_matches_dense(imbalanced):
+    X, y = imbalanced
+    X = np.where(np.abs(X) > 1, X, 0).astype(np.float32)
+    params = dict(FAST, standardize=False)
+    dense = NeuralClassifier(**params).fit(X, y)
+    sparse = NeuralClassifier(**params).fit(sp.csr_matrix(X), y)
+    np.testing.assert_allclose(
+        sparse.predict_proba(sp.csr_matrix(X)), dense.predict_proba(X), rtol=1e-5
+    )
+
+
+def test_balanced_class_weight_raises_minority_recall(imbalanced):
+    X, y = imbalanced
+    plain = NeuralClassifier(**FAST).fit(X, y)
+    weighted = NeuralClassifier(class_weight="balanced", **FAST).fit(X, y)
+    assert recall_score(y, weighted.predict(X)) > recall_score(y, plain.predict(X)) + 0.1
+    counts = np.bincount(y)
+    np.testing.assert_allclose(weighted.class_weight_, len(y) / (2 * counts))
+
+
+def test_class_weight_equals_sample_weight_per_class(imbalanced):
+    X, y = imbalanced
+    weights = {0: 1.0, 1: 4.0}
+    by_class = NeuralClassifier(class_weight=weights, **FAST).fit(X, y)
+    by_sample = NeuralClassifier(**FAST).fit(X, y, sample_weight=np.where(y == 1, 4.0, 1.0))
+    np.testing.assert_allclose(
+        by_class.predict_proba(X), by_sample.predict_proba(X), rtol=1e-4, atol=1e-6
+    )
+
+
+def test_zero_sample_weight_equals_dropping_samples(imbalanced):
+    X, y = imbalanced
+    keep = np.arange(len(y)) % 4 != 0
+    # One full batch each, so both runs take the same optimisation steps
+    # (standardisation off: its statistics would include the dropped rows).
+    params = dict(FAST, standardize=False)
+    weighted = NeuralClassifier(batch_size=len(y), **params)
+    weighted.fit(X, y, sample_weight=keep.astype(float))
+    dropped = NeuralClassifier(batch_size=int(keep.sum()), **params).fit(X[keep], y[keep])
+    np.testing.assert_allclose(
+        weighted.predict_proba(X), dropped.predict_proba(X), rtol=1e-4, atol=1e-6
+    )
+
+
+def test_early_stopping_stops_and_restores_best(imbalanced):
+    X, y = imbalanced
+    clf = NeuralClassifier(
+        early_stopping=True, scoring="average_precision", n_iter_no_change=3,
+        max_epochs=200, hidden_layer_sizes=(16,), learning_rate=0.05, random_state=0,
+    ).fit(X, y)
+    scores = [row["valid_score"] for row in clf.history_]
+    assert clf.n_iter_ < 200
+    best = int(np.argmax(scores))
+    assert len(scores) - 1 - best >= 3  # stopped after n_iter_no_change misses
+    assert "valid_loss" in clf.history_[-1]
+
+
+def test_custom_module_class_and_instance(three_classes):
+    X, y = three_classes
+
+    class Linear(torch.nn.Module):
+        def __init__(self, n_features, n_outputs, bias=True):
+            super().__init__()
+            self.linear = torch.nn.Linear(n_features, n_outputs, bias=bias)
+
+        def forward(self, X):
+            return self.linear(X)
+
+    clf = NeuralClassifier(module=Linear, module_params={"bias": False}, **FAST).fit(X, y)
+    assert clf.net_.module_.network.linear.bias is None
+    instance = torch.nn.Linear(X.shape[1], 3)
+    before = instance.weight.detach().clone()
+    NeuralClassifier(module=instance, **FAST).fit(X, y)
+    assert torch.equal(instance.weight, before)  # the user's instance is not trained
+
+
+def test_module_with_wrong_output_width_is_named(three_classes):
+    X, y = three_classes
+    clf = NeuralClassifier(module=torch.nn.Linear(X.shape[1], 2), **FAST)
+    with pytest.raises(ValueError, match=r"module must output logits of shape \(n_samples, 3\)"):
+        clf.fit(X, y)
+
+
+def test_torch_criterion_as_loss(imbalanced):
+    X, y = imbalanced
+    bce = NeuralClassifier(loss=torch.nn.BCEWithLogitsLoss(), **FAST).fit(X, y)
+    ce = NeuralClassifier(loss=torch.nn.CrossEntropyLoss, **FAST).fit(X, y)
+    assert bce.n_outputs_ == 1 and ce.n_outputs_ == 2
+    for clf in (bce, ce):
+        assert roc_auc_score(y, clf.predict_proba(X)[:, 1]) > 0.85
+        np.testing.assert_allclose(clf.predict_proba(X).sum(1), 1.0, atol=1e-12)
+    ours = NeuralClassifier(loss="cross_entropy", **FAST).fit(X, y)
+    np.testing.assert_allclose(bce.predict_proba(X), ours.predict_proba(X), rtol=1e-4)
+
+
+def test_loss_object_is_not_modified(imbalanced):
+    X, y = imbalanced
+    loss = CrossEntropyLoss()
+    clf = NeuralClassifier(loss=loss, class_weight="balanced", **FAST).fit(X, y)
+    assert loss.class_weight is None
+    np.testing.assert_allclose(clf.loss_.class_weight, clf.class_weight_)
+
+
+def test_cost_matrix_decision(imbalanced):
+    X, y = imbalanced
+    C = np.array([[0.0, 1.0], [9.0, 0.0]])
+    clf = NeuralClassifier(cost_matrix=C, **FAST).fit(X, y)
+    proba = clf.predict_proba(X)
+    np.testing.assert_array_equal(clf.predict(X), (proba[:, 1] > 0.1).astype(int))
+
+
+def test_warm_start_and_partial_fit_continue(imbalanced):
+    X, y = imbalanced
+    clf = NeuralClassifier(warm_start=True, **{**FAST, "max_epochs": 3}).fit(X, y)
+    first = clf.predict_proba(X)
+    clf.fit(X, y)
+    assert clf.n_iter_ == 6
+    assert not np.allclose(clf.predict_proba(X), first)
+    inc = NeuralClassifier(**FAST)
+    inc.partial_fit(X, y, classes=[0, 1])
+    inc.partial_fit(X, y)
+    assert inc.n_iter_ == 2
+    with pytest.raises(ValueError, match="not in classes_"):
+        inc.partial_fit(X, np.where(y == 1, 2, 0))
+
+
+def test_feature_names_in(imbalanced):
+    pd = pytest.importorskip("pandas")
+    X, y = imbalanced
+    frame = pd.DataFrame(X, columns=[f"f{i}" for i in range(X.shape[1])])
+    clf = NeuralClassifier(**FAST).fit(frame, y)
+    np.testing.assert_array_equal(clf.feature_names_in_, frame.columns)
+
+
+@pytest.mark.parametrize(
+    "params, fit_kwargs, match",
+    [
+        ({"class_weight": {0: 1.0, 5: 2.0}}, {}, "class_weight has keys \\[5\\]"),
+        ({"class_weight": "balance"}, {}, "class_weight"),
+        ({"cost_matrix": np.ones((3, 3))}, {}, "cost_matrix must have shape \\(2, 2\\)"),
+        ({"cost_matrix": [[0, -1], [1, 0]]}, {}, "cost_matrix must be non-negative"),
+        ({"cost_matrix": [[0, np.nan], [1, 0]]}, {}, "cost_matrix must contain only finite"),
+        ({"loss": "no_such_loss"}, {}, "Unknown loss 'no_such_loss'; valid names are"),
+        ({"loss": 3.0}, {}, "loss must be"),
+        ({"device": "cuda:7" if not torch.cuda.is_available() else "cuda:99"}, {},
+         "device='cuda:"),
+        ({"device": "tpu"}, {}, "device='tpu'"),
+        ({"batch_size": 0}, {}, "batch_size"),
+        ({"hidden_layer_sizes": (4, -2)}, {}, "hidden_layer_sizes"),
+        ({"scoring": "no_such_scorer", "early_stopping": True}, {}, "scoring='no_such_scorer'"),
+        ({}, {"sample_weight": np.ones(3)}, "sample_weight"),
+        ({}, {"sample_weight": -np.ones(400)}, "[Nn]egative"),
+    ],
+)
+def test_bad_parameters_are_named(imbalanced, params, fit_kwargs, match):
+    X, y = imbalanced
+    with pytest.raises((ValueError, TypeError), match=match):
+        NeuralClassifier(**{**FAST, **params}).fit(X, y, **fit_kwargs)
+
+
+@pytest.mark.parametrize(
+    "X_change, y_change, match",
+    [
+        (lambda X: np.where(np.arange(X.size).reshape(X.shape) == 5, np.nan, X), None, "NaN"),
+        (lambda X: np.where(np.arange(X.size).reshape(X.shape) == 5, np.inf, X), None,
+         "infinity"),
+        (lambda X: X[:0], lambda y: y[:0], "0 sample"),
+        (None, lambda y: np.linspace(0, 1, len(y)), "continuous"),
+        (None, lambda y: np.zeros_like(y), "1 class"),
+    ],
+    ids=["nan", "inf", "empty", "continuous-y", "one-class"],
+)
+def test_bad_data_is_rejected(imbalanced, X_change, y_change, match):
+    X, y = imbalanced
+    X = X_change(X) if X_change else X
+    y = y_change(y) if y_change else y
+    with pytest.raises(ValueError, match=match):
+        NeuralClassifier(**FAST).fit(X, y)
+
+
+def test_wrong_number_of_features_at_predict(imbalanced):
+    X, y = imbalanced
+    clf = NeuralClassifier(**{**FAST, "max_epochs": 1}).fit(X, y)
+    with pytest.raises(ValueError, match="features"):
+        clf.predict(X[:, :3])
