@@ -14,6 +14,7 @@ whole run stays under an hour on 2 cores.
 import argparse
 import json
 import time
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -24,6 +25,7 @@ from imblearn.over_sampling import RandomOverSampler
 from imblearn.pipeline import make_pipeline as make_imb_pipeline
 from sklearn.base import clone
 from sklearn.ensemble import HistGradientBoostingClassifier
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import (
     average_precision_score,
@@ -109,6 +111,8 @@ def main(argv=None):
     parser.add_argument("--out", default="benchmarks/results/defaults")
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
+    # MLPClassifier warns at every fit that 200 epochs did not converge.
+    warnings.filterwarnings("ignore", category=ConvergenceWarning)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     models = candidates(args.seed)
