@@ -32,7 +32,12 @@ class CrossEntropyLoss(BaseLoss):
     -----
     Use it when the classes are roughly balanced or as the baseline; with
     ``class_weight='balanced'`` on the estimator it is the weighted
-    cross-entropy that ``sklearn`` linear models use.
+    cross-entropy that ``sklearn`` linear models use. With both
+    ``class_weight`` and ``label_smoothing``, sample ``i``'s whole smoothed
+    loss is weighted by ``class_weight[y_i]`` (``torch.nn.CrossEntropyLoss``
+    instead weighs the smoothing term of each class ``c`` by ``weight[c]``);
+    each alone gives the same values as PyTorch. :meth:`logit_correction`
+    is :math:`-\log w` without label smoothing, None with it.
 
     Examples
     --------
