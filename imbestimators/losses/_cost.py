@@ -80,7 +80,8 @@ class ExpectedCostLoss(BaseLoss):
         check_per_class("class_weight", self.class_weight)
         if self.cost_matrix is not None:
             cost = np.asarray(self.cost_matrix, dtype=np.float64)
-            if cost.ndim != 2 or cost.shape[0] != cost.shape[1] or not np.all(np.isfinite(cost)):
+            square = cost.ndim == 2 and cost.shape[0] == cost.shape[1]
+            if not square or not np.all(np.isfinite(cost)):
                 raise ValueError(
                     "cost_matrix must be a square (n_classes, n_classes) array of "
                     f"finite costs; got {self.cost_matrix!r}."

@@ -5,7 +5,7 @@ import torch
 import torch.nn.functional as F
 
 from ._base import BaseLoss, sample_weights, split_logits
-from ._functional import check_n_classes, check_number, check_per_class, require
+from ._functional import check_number, check_per_class, require
 
 
 class CrossEntropyLoss(BaseLoss):
@@ -147,8 +147,10 @@ class WeightedBCELoss(BaseLoss):
         if self.pos_weight is not None:
             check_number("pos_weight", self.pos_weight, 0, low_open=True)
         counts = check_per_class("class_counts", self.class_counts)
-        check_n_classes("class_counts", counts, 2)
-        check_n_classes("class_weight", check_per_class("class_weight", self.class_weight), 2)
+        weight = check_per_class("class_weight", self.class_weight)
+        for per_class in (counts, weight):
+            if per_class is not None:
+                self.n_outputs(len(per_class))
         if self.pos_weight is None and counts is not None and np.any(counts == 0):
             raise ValueError(
                 "WeightedBCELoss needs samples of both classes in class_counts to "
@@ -187,7 +189,9 @@ class WeightedBCELoss(BaseLoss):
                 f"{tuple(target.shape)}."
             )
         self._check_params()
-        pos_weight = torch.tensor(self._pos_weight(), dtype=logits.dtype, device=logits.device)
+        pos_weight = torch.tensor(
+            self._pos_weight(), dtype=logits.dtype, device=logits.device
+        )
         per_sample = F.binary_cross_entropy_with_logits(
             logits, target.to(logits.dtype), reduction="none", pos_weight=pos_weight
         )

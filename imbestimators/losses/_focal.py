@@ -106,7 +106,8 @@ class FocalLoss(BaseLoss):
         log_pt, log_not_pt = target_log_probs(logits, target, binary)
         per_sample = _focal_term(log_pt, log_not_pt, self.gamma)
         if self.alpha is not None:
-            per_sample = per_sample * _alpha_t(self.alpha, target, binary, n_classes, logits)
+            alpha_t = _alpha_t(self.alpha, target, binary, n_classes, logits)
+            per_sample = per_sample * alpha_t
         weight = sample_weights(target, sample_weight, self.class_weight, logits)
         return self._reduce(per_sample, weight)
 

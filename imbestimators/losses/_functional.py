@@ -22,7 +22,9 @@ def check_number(name, value, low=None, high=None, *, low_open=False, high_open=
             f"{'-inf' if low is None else low}, {'inf' if high is None else high}"
             f"{')' if high_open or high is None else ']'}"
         )
-        raise ValueError(f"{name} must be a finite real number in {interval}; got {value!r}.")
+        raise ValueError(
+            f"{name} must be a finite real number in {interval}; got {value!r}."
+        )
 
 
 def check_per_class(name, value, *, positive=False):
@@ -50,7 +52,7 @@ def check_per_class(name, value, *, positive=False):
 
 
 def check_n_classes(name, value, n_classes):
-    """Raise ``ValueError`` when the per-class ``value`` does not have ``n_classes`` entries."""
+    """Raise ``ValueError`` unless the per-class ``value`` has ``n_classes`` entries."""
     if value is not None and len(value) != n_classes:
         raise ValueError(
             f"{name} has {len(value)} entries but the logits describe {n_classes} "

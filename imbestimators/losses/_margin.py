@@ -5,7 +5,6 @@ the sigmoid/softmax to the raw logits.
 """
 
 import numpy as np
-import torch
 
 from ._base import BaseLoss, sample_weights, split_logits
 from ._functional import (

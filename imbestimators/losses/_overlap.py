@@ -294,7 +294,8 @@ class MCCLoss(_SoftCountLoss):
     --------
     >>> import torch
     >>> from imbestimators.losses import MCCLoss
-    >>> logits, target = torch.tensor([10.0, -10.0, 10.0, -10.0]), torch.tensor([1, 0, 1, 0])
+    >>> logits = torch.tensor([10.0, -10.0, 10.0, -10.0])
+    >>> target = torch.tensor([1, 0, 1, 0])
     >>> float(MCCLoss()(logits, target)) < 1e-4
     True
     """
@@ -362,7 +363,8 @@ class LovaszHingeLoss(BaseLoss):
         self.class_weight = class_weight
 
     def _check_params(self):
-        check_n_classes("class_weight", check_per_class("class_weight", self.class_weight), 2)
+        weight = check_per_class("class_weight", self.class_weight)
+        check_n_classes("class_weight", weight, 2)
 
     def n_outputs(self, n_classes):
         if n_classes != 2:

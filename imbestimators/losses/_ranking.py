@@ -4,7 +4,13 @@ import torch
 import torch.nn.functional as F
 
 from ._base import BaseLoss, sample_weights, split_logits
-from ._functional import check_n_classes, check_number, check_per_class, n_classes_of, safe_ratio
+from ._functional import (
+    check_n_classes,
+    check_number,
+    check_per_class,
+    n_classes_of,
+    safe_ratio,
+)
 
 _SURROGATES = ("logistic", "squared_hinge")
 

@@ -83,7 +83,9 @@ def ref_lovasz(z, t, w):
 
 
 def _phi(d, surrogate, margin):
-    return np.log1p(np.exp(-d)) if surrogate == "logistic" else np.maximum(margin - d, 0) ** 2
+    if surrogate == "logistic":
+        return np.log1p(np.exp(-d))
+    return np.maximum(margin - d, 0) ** 2
 
 
 def ref_auc(z, t, w, surrogate, margin):
@@ -107,9 +109,11 @@ def ref_auc(z, t, w, surrogate, margin):
 
 
 CASES = [
-    ("fbeta", lambda: SoftFBetaLoss(beta=2.0), lambda z, t, w: ref_fbeta(z, t, w, 2.0), (2, 3)),
+    ("fbeta", lambda: SoftFBetaLoss(beta=2.0), lambda z, t, w: ref_fbeta(z, t, w, 2.0),
+     (2, 3)),
     ("dice", lambda: DiceLoss(), lambda z, t, w: ref_dice(z, t, w, 0.0), (2, 3)),
-    ("dice_smooth", lambda: DiceLoss(smooth=1.0), lambda z, t, w: ref_dice(z, t, w, 1.0), (2, 3)),
+    ("dice_smooth", lambda: DiceLoss(smooth=1.0), lambda z, t, w: ref_dice(z, t, w, 1.0),
+     (2, 3)),
     ("tversky", lambda: TverskyLoss(alpha=0.3, beta=0.7, gamma=0.75, smooth=0.5),
      lambda z, t, w: ref_tversky(z, t, w, 0.3, 0.7, 0.75, 0.5), (2, 3)),
     ("jaccard", lambda: JaccardLoss(), lambda z, t, w: ref_jaccard(z, t, w, 0.0), (2, 3)),
@@ -163,7 +167,8 @@ def test_gradcheck(factory, ref, c):
     z = torch.tensor(z, requires_grad=True)
     sw = torch.tensor(RNG.uniform(0.5, 2.0, len(t)))
     loss = factory()
-    assert torch.autograd.gradcheck(lambda x: loss(x, torch.tensor(t), sample_weight=sw), (z,))
+    target = torch.tensor(t)
+    assert torch.autograd.gradcheck(lambda x: loss(x, target, sample_weight=sw), (z,))
 
 
 @pytest.mark.parametrize("factory, ref, c", PARAMS)
@@ -180,7 +185,10 @@ def test_extreme_logits_are_finite(factory, ref, c):
 
 # Smoothing (and Lovász) deliberately keep pushing false positives down on a
 # batch without positives.
-NO_GRADIENT = [p for p in PARAMS if "smooth" not in p.id and not p.id.startswith(("lovasz", "tversky"))]
+NO_GRADIENT = [
+    p for p in PARAMS
+    if "smooth" not in p.id and not p.id.startswith(("lovasz", "tversky"))
+]
 
 
 @pytest.mark.parametrize("factory, ref, c", NO_GRADIENT)

@@ -81,9 +81,9 @@ def ref_asymmetric(z, t, gamma_pos, gamma_neg, clip):
     onehot = t[:, None] if z.ndim == 1 else np.eye(z.shape[1])[t]
     p = 1 / (1 + np.exp(-z2))
     pm = np.maximum(p - clip, 0)
-    terms = onehot * (1 - p) ** gamma_pos * np.log(p) + (1 - onehot) * pm ** gamma_neg * np.log(
-        1 - pm
-    )
+    positive = onehot * (1 - p) ** gamma_pos * np.log(p)
+    negative = (1 - onehot) * pm ** gamma_neg * np.log(1 - pm)
+    terms = positive + negative
     return -terms.sum(axis=1)
 
 
@@ -95,6 +95,11 @@ def ref_poly(z, t, epsilon):
 def ref_expected_cost(z, t, cost, ce_weight):
     log_p = _log_softmax(_as_two_columns(z))
     return -ce_weight * log_p[np.arange(len(t)), t] + (cost[t] * np.exp(log_p)).sum(axis=1)
+
+
+def _priors(c):
+    counts = COUNTS3 if c == 3 else COUNTS2
+    return counts / counts.sum()
 
 
 # (id, loss factory for n_classes, reference(z, t, n_classes), classes supported)
@@ -118,11 +123,8 @@ CASES = [
     ("ldam", lambda c: LDAMLoss(max_margin=0.5, scale=3.0,
                                 class_counts=COUNTS3 if c == 3 else COUNTS2),
      lambda z, t, c: ref_ldam(z, t, COUNTS3 if c == 3 else COUNTS2, 0.5, 3.0), (2, 3)),
-    ("logit_adjusted", lambda c: LogitAdjustedLoss(
-        tau=0.7, class_priors=(COUNTS3 if c == 3 else COUNTS2) / (COUNTS3 if c == 3 else COUNTS2).sum()),
-     lambda z, t, c: ref_logit_adjusted(
-         z, t, (COUNTS3 if c == 3 else COUNTS2) / (COUNTS3 if c == 3 else COUNTS2).sum(), 0.7),
-     (2, 3)),
+    ("logit_adjusted", lambda c: LogitAdjustedLoss(tau=0.7, class_priors=_priors(c)),
+     lambda z, t, c: ref_logit_adjusted(z, t, _priors(c), 0.7), (2, 3)),
     ("asymmetric", lambda c: AsymmetricLoss(gamma_pos=1.0, gamma_neg=4.0, clip=0.05),
      lambda z, t, c: ref_asymmetric(z, t, 1.0, 4.0, 0.05), (2, 3)),
     ("asymmetric_noclip", lambda c: AsymmetricLoss(gamma_pos=0.0, gamma_neg=0.5, clip=0.0),
@@ -164,7 +166,8 @@ def test_matches_numpy_reference(factory, ref, c):
     z, t = _data(c)
     loss = factory(c)
     loss.reduction = "none"
-    np.testing.assert_allclose(loss(*_torch(z, t)).numpy(), ref(z, t, c), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(loss(*_torch(z, t)).numpy(), ref(z, t, c), rtol=1e-10,
+                               atol=1e-12)
 
 
 @pytest.mark.parametrize("factory, ref, c", PARAMS)
@@ -200,7 +203,8 @@ def test_gradcheck(factory, ref, c):
     z = torch.tensor(z, requires_grad=True)
     sw = torch.tensor(RNG.uniform(0.5, 2.0, len(t)))
     loss = factory(c)
-    assert torch.autograd.gradcheck(lambda x: loss(x, torch.tensor(t), sample_weight=sw), (z,))
+    target = torch.tensor(t)
+    assert torch.autograd.gradcheck(lambda x: loss(x, target, sample_weight=sw), (z,))
 
 
 @pytest.mark.parametrize("factory, ref, c", PARAMS)
@@ -297,8 +301,8 @@ def test_cross_entropy_matches_torch_weight_and_label_smoothing_separately():
     z, t = _data(3)
     weight = torch.tensor([1.0, 2.0, 3.0], dtype=torch.float64)
     expected = torch.nn.CrossEntropyLoss(weight=weight)(*_torch(z, t))
-    assert torch.isclose(CrossEntropyLoss(class_weight=weight.numpy())(*_torch(z, t)), expected,
-                         rtol=1e-12)
+    got = CrossEntropyLoss(class_weight=weight.numpy())(*_torch(z, t))
+    assert torch.isclose(got, expected, rtol=1e-12)
     expected = torch.nn.CrossEntropyLoss(label_smoothing=0.1)(*_torch(z, t))
     assert torch.isclose(CrossEntropyLoss(label_smoothing=0.1)(*_torch(z, t)), expected,
                          rtol=1e-12)
