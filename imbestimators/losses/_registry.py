@@ -5,12 +5,42 @@ import inspect
 from torch import nn
 
 from ._base import BaseLoss
-from ._cross_entropy import CrossEntropyLoss
+from ._cost import ExpectedCostLoss
+from ._cross_entropy import CrossEntropyLoss, WeightedBCELoss
+from ._focal import AsymmetricLoss, ClassBalancedLoss, FocalLoss, PolyLoss
+from ._margin import LDAMLoss, LogitAdjustedLoss
+from ._overlap import (
+    DiceLoss,
+    JaccardLoss,
+    LovaszHingeLoss,
+    MCCLoss,
+    SoftFBetaLoss,
+    TverskyLoss,
+)
+from ._ranking import PairwiseAUCLoss
 from ._torch_criterion import TorchCriterionLoss
 
 # One entry per string name; add new losses of the catalogue here.
 _LOSSES = {
     "cross_entropy": CrossEntropyLoss,
+    "weighted_bce": WeightedBCELoss,
+    "focal": FocalLoss,
+    "class_balanced": ClassBalancedLoss,
+    "asymmetric": AsymmetricLoss,
+    "poly": PolyLoss,
+    "ldam": LDAMLoss,
+    "logit_adjusted": LogitAdjustedLoss,
+    # The balanced softmax (Ren et al. 2020) is logit adjustment with tau = 1,
+    # LogitAdjustedLoss's default.
+    "balanced_softmax": LogitAdjustedLoss,
+    "fbeta": SoftFBetaLoss,
+    "dice": DiceLoss,
+    "tversky": TverskyLoss,
+    "jaccard": JaccardLoss,
+    "lovasz_hinge": LovaszHingeLoss,
+    "mcc": MCCLoss,
+    "auc": PairwiseAUCLoss,
+    "expected_cost": ExpectedCostLoss,
 }
 
 

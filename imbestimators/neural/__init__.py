@@ -2,6 +2,7 @@
 
 from ._callbacks import ValidationScoring
 from ._classifier import NeuralClassifier
+from ._drw import DeferredReweighting
 from ._modules import MLP
 
-__all__ = ["MLP", "NeuralClassifier", "ValidationScoring"]
+__all__ = ["MLP", "DeferredReweighting", "NeuralClassifier", "ValidationScoring"]
