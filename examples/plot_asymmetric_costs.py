@@ -88,7 +88,8 @@ for label, model in candidates.items():
 print(f"\n{'':30s}{'expected cost per sample':>26s}")
 for label, cost in costs.items():
     print(f"{label:30s}{cost:26.4f}")
-print(f"{'predict all negative':30s}{expected_cost(y_test, np.zeros_like(y_test), C):26.4f}")
+all_negative = expected_cost(y_test, np.zeros_like(y_test), C)
+print(f"{'predict all negative':30s}{all_negative:26.4f}")
 tuned = candidates["tuned threshold"]
 print(f"\ntuned threshold: {tuned.best_threshold_:.2f}")
 

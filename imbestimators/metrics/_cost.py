@@ -57,7 +57,8 @@ def expected_cost(y_true, y_pred, cost_matrix, labels=None, sample_weight=None):
         raise ValueError("expected_cost needs at least one sample; y_true is empty.")
     labels = _cost_labels(y_true, y_pred, cost_matrix, labels)
     matrix = check_cost_matrix(cost_matrix, labels)
-    costs = matrix[_positions(y_true, labels, "y_true"), _positions(y_pred, labels, "y_pred")]
+    rows = _positions(y_true, labels, "y_true")
+    costs = matrix[rows, _positions(y_pred, labels, "y_pred")]
     if sample_weight is None:
         return float(costs.mean())
     sample_weight = column_or_1d(sample_weight).astype(np.float64)
@@ -125,7 +126,9 @@ def _cost_labels(y_true, y_pred, cost_matrix, labels):
     if labels is not None:
         labels = column_or_1d(labels)
         if len(np.unique(labels)) != len(labels):
-            raise ValueError(f"labels must not contain duplicates; got {labels.tolist()!r}.")
+            raise ValueError(
+                f"labels must not contain duplicates; got {labels.tolist()!r}."
+            )
         return labels
     found = [np.asarray(y_true), np.asarray(y_pred)]
     if isinstance(cost_matrix, dict):
