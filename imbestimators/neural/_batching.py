@@ -112,10 +112,127 @@ def shuffled(n, generator):
     return order
 
 
-# Epoch orders by name; each is built from the training part and a generator.
+def stratified(data, generator):
+    """An epoch order in which every stretch of positions keeps the class proportions.
+
+    Each class is shuffled, then the classes are interleaved evenly: the k-th
+    of the ``n_c`` samples of class ``c`` gets the key ``(k + u_c) / n_c``
+    (``u_c`` a random offset in [0, 1)) and the epoch visits the samples by
+    increasing key. Any ``B`` consecutive positions, hence every mini-batch
+    whatever its size, hold ``B n_c / n`` samples of class ``c`` up to
+    rounding (within ±1 for two classes), so a class with at least as many
+    samples as there are batches is in every batch.
+    """
+    groups = _class_positions(data)
+
+    def order():
+        return _interleave([group[_permutation(len(group), generator)]
+                            for group in groups], generator)
+    return order
+
+
+def balanced(data, generator):
+    """An epoch order that draws every class equally, afresh each epoch.
+
+    Each of the ``K`` classes present gets ``m = round(n / K)`` positions, so
+    an epoch stays about ``n`` samples long: a class with more samples
+    contributes a new random subset of ``m`` of them each epoch, a class with
+    fewer contributes all of its samples, repeated in fresh random orders, up
+    to ``m`` (each sample ``⌊m / n_c⌋`` or ``⌈m / n_c⌉`` times). The classes are
+    then interleaved as in :func:`stratified`, so every batch is balanced.
+    """
+    groups = _class_positions(data)
+    per_class = max(1, round(len(data) / len(groups)))
+
+    def order():
+        return _interleave([_draw(group, per_class, generator) for group in groups],
+                           generator)
+    return order
+
+
+def _class_positions(data):
+    """Positions of each class present in ``data``, as tensors on its device."""
+    labels = data.labels()
+    counts = torch.bincount(labels).tolist()
+    by_class = torch.argsort(labels, stable=True)
+    return [group for group in torch.split(by_class, counts) if len(group)]
+
+
+def _permutation(n, generator):
+    return torch.randperm(n, generator=generator, device=generator.device)
+
+
+def _draw(group, size, generator):
+    """``size`` members of ``group``: a random subset, or whole shuffles repeated."""
+    n = len(group)
+    if n >= size:
+        return group[_permutation(n, generator)[:size]]
+    repeats = -(-size // n)
+    noise = torch.rand((repeats, n), generator=generator, device=generator.device)
+    return group[torch.argsort(noise, dim=1).flatten()[:size]]
+
+
+def _interleave(groups, generator):
+    """Merge ``groups`` so that each is spread evenly over the result."""
+    device = generator.device
+    # float64 keys stay distinct for any realistic n; MPS has no float64.
+    dtype = torch.float32 if device.type == "mps" else torch.float64
+    offsets = torch.rand(len(groups), generator=generator, device=device, dtype=dtype)
+    keys = torch.cat([
+        (torch.arange(len(group), device=device, dtype=dtype) + offset)
+        / len(group)
+        for group, offset in zip(groups, offsets)
+    ])
+    return torch.cat(groups)[torch.argsort(keys)]
+
+
+# Epoch orders by name; each is built from the training part and a generator
+# and returns a callable giving one epoch's positions on the data's device.
 ORDERS = {
     "shuffle": lambda data, generator: shuffled(len(data), generator),
+    "stratified": stratified,
+    "balanced": balanced,
 }
+
+
+def check_class_counts(counts, classes, batch_size, sampling):
+    """Warn where ``sampling`` cannot put every class in every batch.
+
+    Parameters
+    ----------
+    counts : array-like of shape (n_classes,)
+        Training samples of each class.
+    classes : array-like of shape (n_classes,)
+        The labels, for the messages.
+    batch_size : int
+    sampling : {'shuffle', 'stratified', 'balanced'}
+    """
+    counts, classes = np.asarray(counts), np.asarray(classes)
+    present = counts > 0
+    if sampling == "shuffle":
+        return
+    if sampling == "balanced":
+        if not np.all(present):
+            warnings.warn(
+                f"batch_sampling='balanced': classes {classes[~present].tolist()!r} have "
+                "no training samples; the batches balance the other classes.",
+                UserWarning, stacklevel=4,
+            )
+        counts = np.where(present, max(1, round(counts.sum() / present.sum())), 0)
+    n_batches = -(-int(counts.sum()) // batch_size)
+    short = present & (counts < n_batches)
+    if np.any(short):
+        remedy = (
+            "a batch_size of at least the number of classes" if sampling == "balanced"
+            else "a larger batch_size, or batch_sampling='balanced'"
+        )
+        warnings.warn(
+            f"batch_sampling={sampling!r}: classes {classes[short].tolist()!r} have fewer "
+            f"samples per epoch ({counts[short].tolist()}) than there are batches "
+            f"({n_batches}); they are spread at most one per batch and some batches "
+            f"have none. Use {remedy}.",
+            UserWarning, stacklevel=4,
+        )
 
 
 def training_batches(data, *, batch_size, generator, sampling="shuffle"):

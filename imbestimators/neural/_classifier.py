@@ -24,7 +24,7 @@ from torch import nn
 from ..losses import BaseLoss, check_loss
 from ..metrics import min_expected_cost_decision
 from ..utils import check_class_weight, check_cost_matrix, check_device
-from ._batching import Batches, TensorData, as_tensor, training_batches
+from ._batching import Batches, TensorData, as_tensor, check_class_counts, training_batches
 from ._callbacks import ValidationScoring
 from ._modules import ACTIVATIONS, MLP, Standardized, column_mean_scale
 from ._net import TensorNet
@@ -90,6 +90,11 @@ default=None
         ``C[i, j]`` is the cost of predicting ``classes_[j]`` when the truth
         is ``classes_[i]``. With it, ``predict`` returns the class of minimum
         expected cost under ``predict_proba``; without it, the most probable.
+        For two classes and a zero diagonal this predicts ``classes_[1]`` when
+        its probability exceeds ``C[0, 1] / (C[0, 1] + C[1, 0])``. The losses
+        that need costs (``loss='expected_cost'``) are trained with it too;
+        combined with such a loss or with ``class_weight``, the imbalance is
+        counted twice and ``fit`` warns.
     optimizer : {'adam', 'adamw', 'sgd', 'rmsprop'} or torch optimizer class, \
 default='adam'
     learning_rate : float, default=1e-3
@@ -99,6 +104,20 @@ default='adam'
         Further keyword arguments of the optimizer (e.g. ``{'momentum': 0.9}``).
     batch_size : int or 'auto', default='auto'
         Rows per mini-batch; ``'auto'`` is ``clip(n_train // 16, 16, 256)``.
+    batch_sampling : {'auto', 'shuffle', 'stratified', 'balanced'}, \
+default='auto'
+        How each epoch's mini-batches are composed. ``'shuffle'``: a random
+        permutation. ``'stratified'``: every batch keeps the class proportions
+        of the training data (up to rounding), so every batch holds the rare
+        class when it has at least one sample per batch. ``'balanced'``: each
+        epoch draws ``n_samples / n_classes`` samples of every class afresh
+        (a new subset of the frequent classes, the rare ones repeated in new
+        random orders), so every batch is balanced and an epoch stays about
+        ``n_samples`` long. ``'auto'`` is ``'stratified'`` for batch-level
+        losses (F-beta, Dice, AUC …) and ``'shuffle'`` otherwise. A class too
+        small to reach every batch is spread at most one sample per batch,
+        with a warning; ``'balanced'`` balances the classes present in the
+        training part, with a warning when some class is absent.
     max_epochs : int, default=100
         Passes over the training data.
     early_stopping : bool, default=False
@@ -110,8 +129,19 @@ default='adam'
     tol : float, default=1e-4
     scoring : str, callable or None, default=None
         scikit-learn scorer evaluated on the validation part each epoch
-        (``'average_precision'``, ``'balanced_accuracy'``, ``'f1'`` …). ``None``
-        monitors the validation loss.
+        (``'average_precision'``, ``'balanced_accuracy'``, ``'f1'``,
+        :func:`imbestimators.metrics.make_cost_scorer` …) for early stopping;
+        the weights of the best-scoring epoch are restored. ``None`` monitors
+        the validation loss. An unknown name raises ``ValueError`` at ``fit``.
+    prior_correction : bool, default=False
+        Undo, in ``predict_proba``, ``predict`` and ``decision_function``, the
+        shift that class weights (or a logit adjustment) put into the trained
+        probabilities: the loss's analytic correction
+        (:meth:`imbestimators.losses.BaseLoss.logit_correction`) is added to
+        the logits, so that p(y|x) ∝ p_w(y|x) / w_y. ``False`` reports the
+        probabilities as trained. Losses without an analytic correction
+        (focal, Dice …) raise ``ValueError`` at ``fit``: calibrate them with
+        ``sklearn.calibration.CalibratedClassifierCV`` instead.
     callbacks : list of skorch callbacks or (name, callback) tuples, default=None
         Passed to the skorch net (copied at each fit).
     device : str or torch.device, default='auto'
@@ -139,6 +169,9 @@ default='adam'
         The per-class weights used in the loss (ones when ``class_weight`` is
         None).
     cost_matrix_ : ndarray of shape (n_classes, n_classes) or None
+    logit_correction_ : ndarray of shape (n_classes,) or None
+        Added to the logits before probabilities and decisions when
+        ``prior_correction=True``; ``None`` otherwise.
     loss_ : BaseLoss
         The fitted copy of the loss used in training.
     net_ : skorch.NeuralNet
@@ -180,12 +213,14 @@ default='adam'
         "weight_decay": [Interval(Real, 0, None, closed="left")],
         "optimizer_params": [None, dict],
         "batch_size": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
+        "batch_sampling": [StrOptions({"auto", "shuffle", "stratified", "balanced"})],
         "max_epochs": [Interval(Integral, 1, None, closed="left")],
         "early_stopping": ["boolean"],
         "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
         "tol": [Interval(Real, 0, None, closed="left")],
         "scoring": [None, str, callable],
+        "prior_correction": ["boolean"],
         "callbacks": [None, list],
         "device": "no_validation",
         "random_state": ["random_state"],
@@ -210,12 +245,14 @@ default='adam'
         weight_decay=0.0,
         optimizer_params=None,
         batch_size="auto",
+        batch_sampling="auto",
         max_epochs=100,
         early_stopping=False,
         validation_fraction=0.1,
         n_iter_no_change=10,
         tol=1e-4,
         scoring=None,
+        prior_correction=False,
         callbacks=None,
         device="auto",
         random_state=None,
@@ -236,12 +273,14 @@ default='adam'
         self.weight_decay = weight_decay
         self.optimizer_params = optimizer_params
         self.batch_size = batch_size
+        self.batch_sampling = batch_sampling
         self.max_epochs = max_epochs
         self.early_stopping = early_stopping
         self.validation_fraction = validation_fraction
         self.n_iter_no_change = n_iter_no_change
         self.tol = tol
         self.scoring = scoring
+        self.prior_correction = prior_correction
         self.callbacks = callbacks
         self.device = device
         self.random_state = random_state
@@ -330,7 +369,13 @@ default='adam'
                 f"loss now needs {n_outputs} outputs but the fitted network has "
                 f"{self.n_outputs_}; refit with warm_start=False."
             )
-        scorer = self._check_scoring() if early_stopping else None
+        logit_correction = self._check_prior_correction(loss)
+        # Checked at every fit, so a typo fails before training, not later.
+        scorer = self._check_scoring()
+        scorer = scorer if early_stopping else None
+        sampling = self._check_batch_sampling(loss)
+        _warn_double_counting(self.loss, self.class_weight, cost_matrix,
+                              logit_correction is not None)
 
         random_state = check_random_state(self.random_state)
         seed = int(random_state.randint(np.iinfo(np.int32).max))
@@ -346,6 +391,7 @@ default='adam'
         self.class_counts_ = np.bincount(y_index, minlength=len(self.classes_))
         self.class_weight_ = class_weight
         self.cost_matrix_ = cost_matrix
+        self.logit_correction_ = logit_correction
         self.n_outputs_ = n_outputs
         self.loss_ = loss
 
@@ -362,6 +408,11 @@ default='adam'
             for rows in (train_rows, valid_rows)
         ]
         train = TensorData(X_t, y_t, w_t, parts[0], device)
+        check_class_counts(
+            np.bincount(y_index if train_rows is None else y_index[train_rows],
+                        minlength=len(self.classes_)),
+            self.classes_, batch_size, sampling,
+        )
         valid = None if parts[1] is None else TensorData(X_t, y_t, w_t, parts[1], device)
 
         with _seeded_torch(seed, device):
@@ -373,7 +424,8 @@ default='adam'
             self.net_.batch_size = batch_size
             self.net_.max_epochs = epochs
             self.net_.iterator_train = functools.partial(
-                training_batches, batch_size=batch_size, generator=generator
+                training_batches, batch_size=batch_size, generator=generator,
+                sampling=sampling,
             )
             self.net_.callbacks = self._callbacks(scorer, early_stopping)
             self.net_.initialize_callbacks()
@@ -420,6 +472,24 @@ default='adam'
             return get_scorer(self.scoring)
         except ValueError as exc:
             raise ValueError(f"scoring={self.scoring!r} is not valid: {exc}") from exc
+
+    def _check_batch_sampling(self, loss):
+        if self.batch_sampling != "auto":
+            return self.batch_sampling
+        return "stratified" if getattr(loss, "_batch_level", False) else "shuffle"
+
+    def _check_prior_correction(self, loss):
+        """The fitted loss's logit correction, or None without prior_correction."""
+        if not self.prior_correction:
+            return None
+        correction = loss.logit_correction(len(self.classes_))
+        if correction is None:
+            raise ValueError(
+                f"prior_correction=True needs a loss with an analytic prior "
+                f"correction; {loss!r} has none. Set prior_correction=False and "
+                "calibrate with sklearn.calibration.CalibratedClassifierCV instead."
+            )
+        return np.asarray(correction, dtype=np.float64)
 
     def _validation_split(self, y_index, seed):
         splitter = StratifiedShuffleSplit(
@@ -533,7 +603,17 @@ default='adam'
         logits = torch.cat(out).float().cpu().numpy()
         return logits.reshape(X.shape[0], -1).astype(np.float64)
 
+    def _corrected(self, logits):
+        """``logits`` shifted by ``logit_correction_`` (a no-op without it)."""
+        correction = getattr(self, "logit_correction_", None)
+        if correction is None:
+            return logits
+        if logits.shape[1] == 1:
+            return logits + (correction[1] - correction[0])
+        return logits + correction
+
     def _decision_from_logits(self, logits):
+        logits = self._corrected(logits)
         if logits.shape[1] == 1:
             return logits[:, 0]
         if len(self.classes_) == 2:
@@ -541,6 +621,7 @@ default='adam'
         return logits
 
     def _proba_from_logits(self, logits):
+        logits = self._corrected(logits)
         if logits.shape[1] == 1:
             p = expit(logits[:, 0])
             return np.column_stack([1.0 - p, p])
@@ -589,7 +670,7 @@ default='adam'
         -------
         log_proba : ndarray of shape (n_samples, n_classes)
         """
-        logits = self._logits(X)
+        logits = self._corrected(self._logits(X))
         if logits.shape[1] == 1:
             return np.column_stack([log_expit(-logits[:, 0]), log_expit(logits[:, 0])])
         return log_softmax(logits, axis=1)
@@ -618,6 +699,36 @@ def _seeded_torch(seed, device):
             with torch.cuda.device(device):
                 torch.cuda.manual_seed(seed)
         yield
+
+
+def _warn_double_counting(loss, class_weight, cost_matrix, prior_corrected):
+    """Warn when the imbalance enters both the training and the decision."""
+    if cost_matrix is None:
+        return
+    cost_trained = (
+        (isinstance(loss, str) and loss == "expected_cost")
+        or type(loss).__name__ == "ExpectedCostLoss"
+        or (isinstance(loss, type) and loss.__name__ == "ExpectedCostLoss")
+    )
+    if cost_trained:
+        warnings.warn(
+            "cost_matrix with loss='expected_cost' counts the costs (and so the "
+            "imbalance) twice: the network is trained to minimise the expected cost "
+            "and predict then decides with the costs again. Give the costs to the "
+            "loss only (loss=ExpectedCostLoss(cost_matrix=...)), or train with a "
+            "probabilistic loss and decide with cost_matrix.",
+            UserWarning, stacklevel=4,
+        )
+    weighted = class_weight is not None or getattr(loss, "class_weight", None) is not None
+    # prior_correction undoes the class weights before the cost decision.
+    if weighted and not prior_corrected:
+        warnings.warn(
+            "class_weight together with cost_matrix counts the imbalance twice: the "
+            "class weights already shift predict_proba towards the weighted classes, "
+            "and the cost decision shifts it again. Use one of them, or set "
+            "prior_correction=True to undo the class weights before the decision.",
+            UserWarning, stacklevel=4,
+        )
 
 
 def _padded_forward(module, X, block):
