@@ -44,9 +44,13 @@ class ExpectedCostLoss(BaseLoss):
     -----
     Use it when errors have different, known costs (ordinal grades, Type I
     versus Type II errors): the network learns to move probability away
-    from the expensive mistakes. Combine with the estimator's
-    minimum-expected-cost decision (``NeuralClassifier(cost_matrix=...)``
-    does both). The cost term shifts probabilities in a way that has no
+    from the expensive mistakes. Training with costs already moves the
+    decision, so deciding with the same costs as well counts them twice:
+    ``NeuralClassifier(loss='expected_cost', cost_matrix=C)`` does both and
+    warns. To train with costs and predict the most probable class, give the
+    matrix to the loss, ``NeuralClassifier(loss=ExpectedCostLoss(cost_matrix=C))``;
+    to decide with costs only, keep cross-entropy and pass ``cost_matrix=C``
+    to the estimator. The cost term shifts probabilities in a way that has no
     analytic prior correction (:meth:`logit_correction` is None).
 
     References
