@@ -1,6 +1,7 @@
 """The catalogue as a whole: names, parameters, NeuralClassifier, prior corrections, DRW."""
 
 from contextlib import nullcontext
+
 import numpy as np
 import pytest
 import torch
