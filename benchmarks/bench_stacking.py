@@ -17,7 +17,7 @@ Timing: weight fitting alone on synthetic probabilities of 10 estimators ×
 
 Usage (from the repository root)::
 
-    PYTHONPATH=. python benchmarks/bench_stacking.py                       # all binary tabular sets
+    PYTHONPATH=. python benchmarks/bench_stacking.py   # every binary tabular set
     python benchmarks/bench_stacking.py --quick --datasets ecoli yeast_me2
 """
 
@@ -144,7 +144,8 @@ def main():
     parser.add_argument("--quick", action="store_true",
                         help="fewer epochs/boosting rounds, 20 000 rows in the timing")
     parser.add_argument("--timing-rows", type=int,
-                        help="rows of the timing problem (default 100 000; 20 000 with --quick)")
+                        help="rows of the timing problem "
+                        "(default 100 000; 20 000 with --quick)")
     parser.add_argument("--de-maxiter", type=int,
                         help="generations of differential evolution in the timing "
                         "(default: the estimator's default, 100)")

@@ -171,7 +171,7 @@ def test_sample_weight_reaches_bases_and_objective(data):
     for i, (_, est) in enumerate(bases):
         expected = np.empty((len(y), 2))
         for train, test in CV.split(X, y):
-            model = clone(est).set_params(**{})
+            model = clone(est)
             key = "sample_weight" if i == 0 else "logisticregression__sample_weight"
             model.fit(X[train], y[train], **{key: sw[train]})
             expected[test] = model.predict_proba(X[test])
