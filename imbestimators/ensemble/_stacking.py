@@ -1,6 +1,8 @@
 """WeightedStackingClassifier: blend weights fitted on out-of-fold probabilities."""
 
+import functools
 import inspect
+import warnings
 from numbers import Integral
 
 import numpy as np
@@ -138,8 +140,8 @@ default=None
     ...     [("lr", LogisticRegression()), ("nb", GaussianNB()),
     ...      ("tree", DecisionTreeClassifier(max_depth=3, random_state=0))],
     ...     random_state=0).fit(X, y)
-    >>> clf.weights_.round(2).sum()
-    np.float64(1.0)
+    >>> clf.weights_.shape, round(float(clf.weights_.sum()), 6)
+    ((3,), 1.0)
     >>> bool(clf.oof_score_ >= clf.cv_score_)
     True
     >>> clf.predict_proba(X[:2]).shape
@@ -253,8 +255,10 @@ default=None
                 f"{self.classes_.tolist()!r}."
             )
         y_index = np.searchsorted(self.classes_, y)
-        has_weights = sample_weight is not None
-        sample_weight = _check_sample_weight(sample_weight, y, ensure_non_negative=True)
+        if sample_weight is not None:
+            sample_weight = _check_sample_weight(
+                sample_weight, y, ensure_non_negative=True
+            )
         self.cost_matrix_ = (
             None if self.cost_matrix is None
             else check_cost_matrix(self.cost_matrix, self.classes_)
@@ -266,13 +270,42 @@ default=None
         folds = self._folds(X, y, y_index, rng)
         optimizer_seed = int(rng.randint(np.iinfo(np.int32).max))
 
+        self._fit_bases(names, bases, X, y, sample_weight, folds)
+        score_on = functools.partial(self._blend_score, scorer, y, sample_weight)
+
+        def fit_weights(rows):
+            return optimize_weights(
+                score_on(rows), len(bases), self.optimizer_, optimizer_params,
+                optimizer_seed,
+            )
+
+        # Honest estimate: every OOF row is blended with weights fitted on the
+        # other folds' OOF rows, then all rows are scored together.
+        n_samples = len(y)
+        all_rows = np.arange(n_samples)
+        held_out = np.empty((n_samples, len(self.classes_)))
+        self.cv_weights_ = np.empty((len(folds), len(bases)))
+        for k, (_, test) in enumerate(folds):
+            self.cv_weights_[k] = fit_weights(np.setdiff1d(all_rows, test))
+            held_out[test] = _blend(self.oof_predictions_[test], self.cv_weights_[k])
+        self.cv_score_ = self._score(scorer, held_out, y, sample_weight)
+
+        score = score_on(all_rows)
+        self.weights_ = fit_weights(all_rows)
+        self.oof_score_ = score(self.weights_)
+        self.oof_score_uniform_ = score(np.full(len(bases), 1.0 / len(bases)))
+        self.oof_scores_individual_ = np.array(
+            [score(np.eye(len(bases))[i]) for i in range(len(bases))]
+        )
+        return self
+
+    def _fit_bases(self, names, bases, X, y, sample_weight, folds):
+        """One joblib loop over (estimator, fold) pairs, plus the refits."""
         tasks = [(i, k) for i in range(len(bases)) for k in range(len(folds))]
         if self.refit:
             tasks += [(i, None) for i in range(len(bases))]
-        fit_kwargs = [
-            _sample_weight_kwargs(est, sample_weight) if has_weights else {}
-            for est in bases
-        ]
+        fit_kwargs = [_sample_weight_kwargs(name, est, sample_weight)
+                      for name, est in zip(names, bases)]
         results = Parallel(n_jobs=self.n_jobs, verbose=self.verbose)(
             delayed(_fit_one)(
                 clone(bases[i]), X, y, fit_kwargs[i],
@@ -281,9 +314,7 @@ default=None
             )
             for i, k in tasks
         )
-
-        n_samples = len(y)
-        oof = np.empty((n_samples, len(bases), len(self.classes_)))
+        oof = np.empty((len(y), len(bases), len(self.classes_)))
         fold_models = [[None] * len(folds) for _ in bases]
         self.estimators_ = [None] * len(bases)
         for (i, k), (model, proba) in zip(tasks, results):
@@ -299,40 +330,15 @@ default=None
         self.named_estimators_ = Bunch(**dict(zip(names, self.estimators_)))
         self.oof_predictions_ = oof
 
-        def score_on(rows):
-            def score(weights):
-                return self._score(
-                    scorer, _blend(oof[rows], weights), y[rows],
-                    sample_weight[rows] if has_weights else None,
-                )
-            return score
+    def _blend_score(self, scorer, y, sample_weight, rows):
+        """``score(weights)`` of the blended OOF probabilities of ``rows``."""
+        oof, y = self.oof_predictions_[rows], y[rows]
+        sample_weight = None if sample_weight is None else sample_weight[rows]
 
-        def fit_weights(rows):
-            return optimize_weights(
-                score_on(rows), len(bases), self.optimizer_, optimizer_params,
-                optimizer_seed,
-            )
+        def score(weights):
+            return self._score(scorer, _blend(oof, weights), y, sample_weight)
 
-        # Honest estimate: every OOF row is blended with weights fitted on the
-        # other folds' OOF rows, then all rows are scored together.
-        all_rows = np.arange(n_samples)
-        held_out = np.empty((n_samples, len(self.classes_)))
-        self.cv_weights_ = np.empty((len(folds), len(bases)))
-        for k, (_, test) in enumerate(folds):
-            self.cv_weights_[k] = fit_weights(np.setdiff1d(all_rows, test))
-            held_out[test] = _blend(oof[test], self.cv_weights_[k])
-        self.cv_score_ = self._score(
-            scorer, held_out, y, sample_weight if has_weights else None
-        )
-
-        score = score_on(all_rows)
-        self.weights_ = fit_weights(all_rows)
-        self.oof_score_ = score(self.weights_)
-        self.oof_score_uniform_ = score(np.full(len(bases), 1.0 / len(bases)))
-        self.oof_scores_individual_ = np.array(
-            [score(np.eye(len(bases))[i]) for i in range(len(bases))]
-        )
-        return self
+        return score
 
     def _validate_X(self, X, reset):
         # DataFrames go to the bases untouched (pipelines select columns by
@@ -533,13 +539,21 @@ def _pairs(estimators):
         return []
 
 
-def _sample_weight_kwargs(estimator, sample_weight):
+def _sample_weight_kwargs(name, estimator, sample_weight):
+    if sample_weight is None:
+        return {}
     if has_fit_parameter(estimator, "sample_weight"):
         return {"sample_weight": sample_weight}
     if isinstance(estimator, Pipeline) and has_fit_parameter(
         estimator._final_estimator, "sample_weight"
     ):
         return {f"{estimator.steps[-1][0]}__sample_weight": sample_weight}
+    warnings.warn(
+        f"estimators: {name!r} ({type(estimator).__name__}) does not accept "
+        "sample_weight in fit; it is trained unweighted (the weight fit still "
+        "uses sample_weight).",
+        UserWarning,
+    )
     return {}
 
 

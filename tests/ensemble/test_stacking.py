@@ -298,3 +298,13 @@ def test_bad_input_names_the_parameter(data):
     y_rare[0] = 2  # a class of 1 sample is missing from one fold's training part
     with pytest.raises(ValueError, match="cv: the training part of fold"):
         WeightedStackingClassifier(_bases(), cv=3).fit(X, y_rare)
+
+
+def test_a_base_without_sample_weight_is_named_in_a_warning(data):
+    from sklearn.neighbors import KNeighborsClassifier
+
+    X, y = data
+    clf = WeightedStackingClassifier([("knn", KNeighborsClassifier()), ("nb", GaussianNB())],
+                                     cv=CV)
+    with pytest.warns(UserWarning, match="'knn'.*does not accept sample_weight"):
+        clf.fit(X, y, sample_weight=np.ones(len(y)))
