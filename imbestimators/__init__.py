@@ -3,6 +3,13 @@ and cost-sensitive problems."""
 
 from . import losses, metrics
 from ._version import __version__
+from .ensemble import WeightedStackingClassifier
 from .neural import NeuralClassifier
 
-__all__ = ["NeuralClassifier", "__version__", "losses", "metrics"]
+__all__ = [
+    "NeuralClassifier",
+    "WeightedStackingClassifier",
+    "__version__",
+    "losses",
+    "metrics",
+]

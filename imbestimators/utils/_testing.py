@@ -3,10 +3,15 @@ expected to fail, with the reason (the structure of scikit-learn's
 ``sklearn/utils/_test_common/instance_generator.py``)."""
 
 from sklearn.base import clone
+from sklearn.linear_model import LogisticRegression
+from sklearn.naive_bayes import GaussianNB
 
 # Small, fast, and still accurate enough for the checks that assert accuracy.
 INIT_PARAMS = {
     "NeuralClassifier": dict(max_epochs=40, hidden_layer_sizes=(32,), learning_rate=1e-2),
+    "WeightedStackingClassifier": dict(
+        estimators=[("lr", LogisticRegression()), ("nb", GaussianNB())], cv=3
+    ),
 }
 
 _MINI_BATCH_REASON = (

@@ -1,0 +1,600 @@
+"""WeightedStackingClassifier: blend weights fitted on out-of-fold probabilities."""
+
+import functools
+import inspect
+import warnings
+from numbers import Integral
+
+import numpy as np
+from joblib import Parallel, delayed
+from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin, clone
+from sklearn.metrics import check_scoring
+from sklearn.model_selection import StratifiedKFold, check_cv
+from sklearn.pipeline import Pipeline
+from sklearn.utils import Bunch, _safe_indexing, check_random_state, get_tags
+from sklearn.utils._param_validation import StrOptions
+from sklearn.utils.metaestimators import _BaseComposition
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import (
+    _check_sample_weight,
+    check_consistent_length,
+    check_is_fitted,
+    column_or_1d,
+    has_fit_parameter,
+    validate_data,
+)
+
+from ..metrics import min_expected_cost_decision
+from ..utils import check_cost_matrix
+from ._weights import OPTIMIZERS, optimize_weights, resolve_optimizer, to_simplex
+
+_OPTIMIZER_PARAMS = {"slsqp": {"maxiter", "ftol"}, "greedy": {"n_iter"}}
+
+
+class WeightedStackingClassifier(TransformerMixin, ClassifierMixin, _BaseComposition):
+    """Weighted average of classifiers, weights fitted on out-of-fold probabilities.
+
+    Every base estimator is cross-validated on the same stratified folds (one
+    flat joblib loop over (estimator, fold) pairs); non-negative weights
+    summing to 1 are then fitted to maximise ``scoring`` of the weighted
+    average of the out-of-fold (OOF) probabilities. Because those weights are
+    tuned on the rows they are scored on, the in-sample ``oof_score_`` is
+    optimistic; ``cv_score_`` is the honest estimate: the weight fit is
+    itself cross-validated on the OOF rows (weights fitted on k-1 folds,
+    the held-out fold scored with them).
+
+    Read more in the :ref:`User Guide <stacking>`.
+
+    Parameters
+    ----------
+    estimators : list of (str, estimator) tuples
+        The base classifiers; each needs ``predict_proba``. A Pipeline whose
+        first step selects columns gives a base its own feature group.
+        Parameters of a base are tunable as ``<name>__<param>``.
+    scoring : str, callable or None, default='neg_log_loss'
+        The score the weights maximise: a scorer name, a scorer from
+        :func:`sklearn.metrics.make_scorer`, or ``scorer(estimator, X, y,
+        sample_weight=None)``. It is evaluated on a fitted view of the
+        blended probabilities whose ``predict`` applies ``cost_matrix``.
+        ``None`` uses accuracy.
+    optimizer : {'auto', 'slsqp', 'differential_evolution', 'greedy'}, \
+default='auto'
+        'slsqp': constrained gradient search, for smooth scores (log-loss,
+        Brier). 'differential_evolution': scipy's global search over the
+        simplex, seeded by ``random_state``. 'greedy': ensemble selection
+        with replacement (Caruana et al., 2004), the best prefix kept.
+        'auto': 'slsqp' for log-loss and Brier, 'greedy' otherwise.
+    optimizer_params : dict, default=None
+        'slsqp': ``maxiter`` (200), ``ftol`` (1e-10); 'greedy': ``n_iter``
+        (50 rounds); 'differential_evolution': keyword arguments of
+        :func:`scipy.optimize.differential_evolution` (``maxiter`` 100 by
+        default).
+    cv : int, cross-validation generator or iterable, default=5
+        The folds of the OOF predictions and of ``cv_score_``. An int gives
+        a shuffled :class:`~sklearn.model_selection.StratifiedKFold` seeded
+        by ``random_state``. The test folds must partition the samples.
+    cost_matrix : array-like of shape (n_classes, n_classes), dict or None, \
+default=None
+        ``C[i, j]`` is the cost of predicting ``classes_[j]`` when the truth
+        is ``classes_[i]``. With it, ``predict`` returns the class of minimum
+        expected cost under ``predict_proba`` (also inside ``scoring``).
+    refit : bool, default=True
+        Refit each base on all the data (in the same joblib loop as the
+        folds). ``False`` keeps the fold models and averages their
+        probabilities at predict time: no extra fit, ``cv`` times the
+        predict cost.
+    n_jobs : int, default=None
+        Parallel (estimator, fold) fits, through joblib (any backend).
+    random_state : int, RandomState instance or None, default=None
+        Seeds the folds of an int ``cv`` and differential evolution.
+    verbose : int, default=0
+        joblib's progress messages.
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+    n_features_in_ : int
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Defined only when X has string feature names.
+    estimators_ : list of estimators
+        The fitted bases, in the order of ``estimators`` (with
+        ``refit=False``, each averages its fold models).
+    named_estimators_ : Bunch
+        ``estimators_`` by name.
+    weights_ : ndarray of shape (n_estimators,)
+        Non-negative, summing to 1.
+    optimizer_ : str
+        The optimiser used (what 'auto' resolved to).
+    oof_predictions_ : ndarray of shape (n_samples, n_estimators, n_classes)
+        Out-of-fold probabilities of every base.
+    oof_score_ : float
+        Score of the weighted OOF blend. In-sample for the weights, so
+        optimistic.
+    cv_score_ : float
+        Honest estimate: the score of the OOF rows blended with weights
+        fitted without their fold, pooled over the folds.
+    cv_weights_ : ndarray of shape (n_splits, n_estimators)
+        The weights fitted for each fold of ``cv_score_`` (their spread shows
+        how stable the weights are).
+    oof_score_uniform_ : float
+        Score of the uniform average of the OOF probabilities.
+    oof_scores_individual_ : ndarray of shape (n_estimators,)
+        Score of each base's OOF probabilities.
+    cost_matrix_ : ndarray of shape (n_classes, n_classes) or None
+
+    See Also
+    --------
+    sklearn.ensemble.StackingClassifier : an unconstrained meta-learner on
+        the OOF predictions.
+    sklearn.ensemble.VotingClassifier : weights given by hand.
+
+    Examples
+    --------
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from sklearn.naive_bayes import GaussianNB
+    >>> from sklearn.tree import DecisionTreeClassifier
+    >>> from imbestimators import WeightedStackingClassifier
+    >>> from imbestimators.datasets import load_ecoli
+    >>> X, y = load_ecoli(return_X_y=True)
+    >>> clf = WeightedStackingClassifier(
+    ...     [("lr", LogisticRegression()), ("nb", GaussianNB()),
+    ...      ("tree", DecisionTreeClassifier(max_depth=3, random_state=0))],
+    ...     random_state=0).fit(X, y)
+    >>> clf.weights_.shape, round(float(clf.weights_.sum()), 6)
+    ((3,), 1.0)
+    >>> bool(clf.oof_score_ >= clf.cv_score_)
+    True
+    >>> clf.predict_proba(X[:2]).shape
+    (2, 2)
+    """
+
+    _parameter_constraints = {
+        "estimators": [list],
+        "scoring": [None, str, callable],
+        "optimizer": [StrOptions({"auto", *OPTIMIZERS})],
+        "optimizer_params": [None, dict],
+        "cv": ["cv_object"],
+        "cost_matrix": [None, "array-like", dict],
+        "refit": ["boolean"],
+        "n_jobs": [None, Integral],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+    }
+
+    def __init__(
+        self,
+        estimators,
+        *,
+        scoring="neg_log_loss",
+        optimizer="auto",
+        optimizer_params=None,
+        cv=5,
+        cost_matrix=None,
+        refit=True,
+        n_jobs=None,
+        random_state=None,
+        verbose=0,
+    ):
+        self.estimators = estimators
+        self.scoring = scoring
+        self.optimizer = optimizer
+        self.optimizer_params = optimizer_params
+        self.cv = cv
+        self.cost_matrix = cost_matrix
+        self.refit = refit
+        self.n_jobs = n_jobs
+        self.random_state = random_state
+        self.verbose = verbose
+
+    def get_params(self, deep=True):
+        """Parameters, with ``<name>__<param>`` of every base when ``deep``.
+
+        Parameters
+        ----------
+        deep : bool, default=True
+
+        Returns
+        -------
+        params : dict
+        """
+        return self._get_params("estimators", deep=deep)
+
+    def set_params(self, **params):
+        """Set parameters, including ``<name>`` and ``<name>__<param>``.
+
+        Parameters
+        ----------
+        **params : dict
+
+        Returns
+        -------
+        self : WeightedStackingClassifier
+        """
+        return self._set_params("estimators", **params)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        bases = [est for _, est in _pairs(self.estimators)]
+        tags.input_tags.sparse = bool(bases) and all(
+            get_tags(est).input_tags.sparse for est in bases
+        )
+        tags.input_tags.allow_nan = bool(bases) and all(
+            get_tags(est).input_tags.allow_nan for est in bases
+        )
+        return tags
+
+    # ------------------------------------------------------------------ fit
+
+    def fit(self, X, y, sample_weight=None):
+        """Cross-validate the bases, fit the blend weights, refit the bases.
+
+        Parameters
+        ----------
+        X : array-like, DataFrame or sparse matrix of shape (n_samples, n_features)
+            Passed to the bases unchanged (so column-selecting pipelines can
+            select by name).
+        y : array-like of shape (n_samples,)
+        sample_weight : array-like of shape (n_samples,), default=None
+            Passed to every base whose ``fit`` (or whose pipeline's last
+            step) accepts it, and used in the weight objective.
+
+        Returns
+        -------
+        self : WeightedStackingClassifier
+        """
+        self._validate_params()
+        names, bases = self._check_estimators()
+        X = self._validate_X(X, reset=True)
+        y = column_or_1d(y, warn=True)
+        check_consistent_length(X, y)
+        check_classification_targets(y)
+        self.classes_ = np.unique(y)
+        if len(self.classes_) < 2:
+            raise ValueError(
+                "y must contain samples of at least 2 classes; got 1 class: "
+                f"{self.classes_.tolist()!r}."
+            )
+        y_index = np.searchsorted(self.classes_, y)
+        if sample_weight is not None:
+            sample_weight = _check_sample_weight(
+                sample_weight, y, ensure_non_negative=True
+            )
+        self.cost_matrix_ = (
+            None if self.cost_matrix is None
+            else check_cost_matrix(self.cost_matrix, self.classes_)
+        )
+        scorer = check_scoring(self, scoring=self.scoring)
+        self.optimizer_ = resolve_optimizer(self.optimizer, self.scoring, scorer)
+        optimizer_params = self._check_optimizer_params()
+        rng = check_random_state(self.random_state)
+        folds = self._folds(X, y, y_index, rng)
+        optimizer_seed = int(rng.randint(np.iinfo(np.int32).max))
+
+        self._fit_bases(names, bases, X, y, sample_weight, folds)
+        score_on = functools.partial(self._blend_score, scorer, y, sample_weight)
+
+        def fit_weights(rows):
+            return optimize_weights(
+                score_on(rows), len(bases), self.optimizer_, optimizer_params,
+                optimizer_seed,
+            )
+
+        # Honest estimate: every OOF row is blended with weights fitted on the
+        # other folds' OOF rows, then all rows are scored together.
+        n_samples = len(y)
+        all_rows = np.arange(n_samples)
+        held_out = np.empty((n_samples, len(self.classes_)))
+        self.cv_weights_ = np.empty((len(folds), len(bases)))
+        for k, (_, test) in enumerate(folds):
+            self.cv_weights_[k] = fit_weights(np.setdiff1d(all_rows, test))
+            held_out[test] = _blend(self.oof_predictions_[test], self.cv_weights_[k])
+        self.cv_score_ = self._score(scorer, held_out, y, sample_weight)
+
+        score = score_on(all_rows)
+        self.weights_ = fit_weights(all_rows)
+        self.oof_score_ = score(self.weights_)
+        self.oof_score_uniform_ = score(np.full(len(bases), 1.0 / len(bases)))
+        self.oof_scores_individual_ = np.array(
+            [score(np.eye(len(bases))[i]) for i in range(len(bases))]
+        )
+        return self
+
+    def _fit_bases(self, names, bases, X, y, sample_weight, folds):
+        """One joblib loop over (estimator, fold) pairs, plus the refits."""
+        tasks = [(i, k) for i in range(len(bases)) for k in range(len(folds))]
+        if self.refit:
+            tasks += [(i, None) for i in range(len(bases))]
+        fit_kwargs = [_sample_weight_kwargs(name, est, sample_weight)
+                      for name, est in zip(names, bases)]
+        results = Parallel(n_jobs=self.n_jobs, verbose=self.verbose)(
+            delayed(_fit_one)(
+                clone(bases[i]), X, y, fit_kwargs[i],
+                None if k is None else folds[k], names[i], k, self.classes_,
+                keep=k is None or not self.refit,
+            )
+            for i, k in tasks
+        )
+        oof = np.empty((len(y), len(bases), len(self.classes_)))
+        fold_models = [[None] * len(folds) for _ in bases]
+        self.estimators_ = [None] * len(bases)
+        for (i, k), (model, proba) in zip(tasks, results):
+            if k is None:
+                self.estimators_[i] = model
+            else:
+                oof[folds[k][1], i] = proba
+                fold_models[i][k] = model
+        if not self.refit:
+            self.estimators_ = [
+                _FoldAverage(models, self.classes_) for models in fold_models
+            ]
+        self.named_estimators_ = Bunch(**dict(zip(names, self.estimators_)))
+        self.oof_predictions_ = oof
+
+    def _blend_score(self, scorer, y, sample_weight, rows):
+        """``score(weights)`` of the blended OOF probabilities of ``rows``."""
+        oof, y = self.oof_predictions_[rows], y[rows]
+        sample_weight = None if sample_weight is None else sample_weight[rows]
+
+        def score(weights):
+            return self._score(scorer, _blend(oof, weights), y, sample_weight)
+
+        return score
+
+    def _validate_X(self, X, reset):
+        # DataFrames go to the bases untouched (pipelines select columns by
+        # name); anything else becomes a 2-D array or CSR/CSC matrix the bases
+        # validate further (NaN, dtype: each base knows what it accepts).
+        return validate_data(
+            self, X, reset=reset, skip_check_array=hasattr(X, "columns"),
+            accept_sparse=["csr", "csc"], ensure_all_finite=False, dtype=None,
+        )
+
+    def _check_estimators(self):
+        if not self.estimators:
+            raise ValueError(
+                "estimators must be a non-empty list of (name, estimator) tuples; "
+                "got an empty list."
+            )
+        if not all(isinstance(p, tuple) and len(p) == 2 for p in self.estimators):
+            raise TypeError(
+                "estimators must be a list of (name, estimator) tuples; got "
+                f"{self.estimators!r}."
+            )
+        names, bases = zip(*self.estimators)
+        if not all(isinstance(name, str) for name in names):
+            raise TypeError(f"estimators names must be strings; got {list(names)!r}.")
+        duplicates = sorted({n for n in names if names.count(n) > 1})
+        if duplicates:
+            raise ValueError(
+                f"estimators names must be unique; {duplicates!r} appear more than once."
+            )
+        self._validate_names(names)
+        for name, est in self.estimators:
+            if not hasattr(est, "fit") or not hasattr(est, "predict_proba"):
+                raise TypeError(
+                    f"estimators: {name!r} ({type(est).__name__}) has no predict_proba; "
+                    "every base must be a classifier with predict_proba (e.g. "
+                    "SVC(probability=True), or wrap it in CalibratedClassifierCV)."
+                )
+        return list(names), list(bases)
+
+    def _check_optimizer_params(self):
+        params = dict(self.optimizer_params or {})
+        if self.optimizer_ == "differential_evolution":
+            from scipy.optimize import differential_evolution
+
+            allowed = set(inspect.signature(differential_evolution).parameters)
+            allowed -= {"func", "bounds"}
+        else:
+            allowed = _OPTIMIZER_PARAMS[self.optimizer_]
+        unknown = sorted(set(params) - allowed)
+        if unknown:
+            raise ValueError(
+                f"optimizer_params has keys {unknown!r} that optimizer "
+                f"{self.optimizer_!r} does not take; it takes {sorted(allowed)!r}."
+            )
+        return params
+
+    def _folds(self, X, y, y_index, rng):
+        if isinstance(self.cv, Integral):
+            cv = StratifiedKFold(
+                self.cv, shuffle=True, random_state=rng.randint(np.iinfo(np.int32).max)
+            )
+        else:
+            cv = check_cv(self.cv, y, classifier=True)
+        folds = [(np.asarray(train), np.asarray(test)) for train, test in cv.split(X, y)]
+        counts = np.zeros(len(y), dtype=int)
+        for k, (train, test) in enumerate(folds):
+            counts[test] += 1
+            missing = np.setdiff1d(np.arange(len(self.classes_)), y_index[train])
+            if missing.size:
+                raise ValueError(
+                    f"cv: the training part of fold {k} has no sample of class(es) "
+                    f"{self.classes_[missing].tolist()!r}, so its models could not "
+                    "predict them; every class needs at least as many samples as "
+                    f"there are folds (class counts: {np.bincount(y_index).tolist()})."
+                )
+        if len(folds) < 2 or np.any(counts != 1):
+            raise ValueError(
+                "cv must give at least 2 folds whose test parts partition the "
+                "samples (every sample predicted out-of-fold exactly once)."
+            )
+        return folds
+
+    def _score(self, scorer, proba, y, sample_weight):
+        view = _FixedProba(self.classes_, proba, self.cost_matrix_)
+        kwargs = {} if sample_weight is None else {"sample_weight": sample_weight}
+        return float(scorer(view, np.empty((len(y), 0)), y, **kwargs))
+
+    # -------------------------------------------------------------- predict
+
+    def _base_proba(self, X, which):
+        check_is_fitted(self)
+        X = self._validate_X(X, reset=False)
+        return [
+            _aligned_proba(self.estimators_[i], X, self.classes_) for i in which
+        ]
+
+    def predict_proba(self, X):
+        """Weighted average of the bases' probabilities.
+
+        Bases with weight 0 are not evaluated.
+
+        Parameters
+        ----------
+        X : array-like, DataFrame or sparse matrix of shape (n_samples, n_features)
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+        """
+        check_is_fitted(self)
+        used = np.flatnonzero(self.weights_ > 0)
+        probas = self._base_proba(X, used)
+        return _blend(np.stack(probas, axis=1), self.weights_[used])
+
+    def predict(self, X):
+        """Minimum expected cost class with ``cost_matrix``, else the most probable.
+
+        Parameters
+        ----------
+        X : array-like, DataFrame or sparse matrix of shape (n_samples, n_features)
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,)
+        """
+        return _decide(self.predict_proba(X), self.classes_, self.cost_matrix_)
+
+    def transform(self, X):
+        """The probabilities of every base.
+
+        Parameters
+        ----------
+        X : array-like, DataFrame or sparse matrix of shape (n_samples, n_features)
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_estimators) or \
+(n_samples, n_estimators * n_classes)
+            For binary problems the probability of ``classes_[1]`` per base,
+            otherwise every class's probability, base after base (the layout
+            of :class:`sklearn.ensemble.StackingClassifier`).
+        """
+        check_is_fitted(self)
+        probas = self._base_proba(X, range(len(self.estimators_)))
+        if len(self.classes_) == 2:
+            return np.column_stack([p[:, 1] for p in probas])
+        return np.hstack(probas)
+
+
+class _FoldAverage:
+    """The fold models of one base, predicting the mean of their probabilities."""
+
+    def __init__(self, estimators, classes):
+        self.estimators = estimators
+        self.classes_ = classes
+
+    def predict_proba(self, X):
+        return np.mean(
+            [_aligned_proba(est, X, self.classes_) for est in self.estimators], axis=0
+        )
+
+
+class _FixedProba(ClassifierMixin, BaseEstimator):
+    """A fitted-classifier view of precomputed probabilities, for scorers."""
+
+    def __init__(self, classes, proba, cost_matrix=None):
+        self.classes = classes
+        self.proba = proba
+        self.cost_matrix = cost_matrix
+
+    @property
+    def classes_(self):
+        return self.classes
+
+    def predict_proba(self, X):
+        return self.proba
+
+    def predict(self, X):
+        return _decide(self.proba, self.classes, self.cost_matrix)
+
+
+def _decide(proba, classes, cost_matrix):
+    if cost_matrix is None:
+        return classes[np.argmax(proba, axis=1)]
+    return classes[min_expected_cost_decision(proba, cost_matrix)]
+
+
+def _blend(proba, weights):
+    """Weighted average over the estimator axis, rows renormalised to sum 1."""
+    blended = np.einsum("nmc,m->nc", proba, to_simplex(weights))
+    return blended / blended.sum(axis=1, keepdims=True)
+
+
+def _pairs(estimators):
+    try:
+        return [(n, e) for n, e in estimators]
+    except (TypeError, ValueError):
+        return []
+
+
+def _sample_weight_kwargs(name, estimator, sample_weight):
+    if sample_weight is None:
+        return {}
+    if has_fit_parameter(estimator, "sample_weight"):
+        return {"sample_weight": sample_weight}
+    if isinstance(estimator, Pipeline) and has_fit_parameter(
+        estimator._final_estimator, "sample_weight"
+    ):
+        return {f"{estimator.steps[-1][0]}__sample_weight": sample_weight}
+    warnings.warn(
+        f"estimators: {name!r} ({type(estimator).__name__}) does not accept "
+        "sample_weight in fit; it is trained unweighted (the weight fit still "
+        "uses sample_weight).",
+        UserWarning,
+    )
+    return {}
+
+
+def _fit_one(estimator, X, y, fit_kwargs, fold, name, k, classes, keep):
+    """Fit one base on one fold's training rows (all rows when ``fold`` is None)
+    and predict the fold's test rows; the model is returned only if ``keep``."""
+    if fold is None:
+        train, test = np.arange(len(y)), None
+    else:
+        train, test = fold
+    kwargs = {key: value[train] for key, value in fit_kwargs.items()}
+    where = "on all the data (refit)" if k is None else f"on fold {k} of cv"
+    try:
+        estimator.fit(_safe_indexing(X, train), y[train], **kwargs)
+        proba = (
+            None if test is None
+            else _aligned_proba(estimator, _safe_indexing(X, test), classes)
+        )
+    except Exception as exc:
+        raise _with_context(exc, f"estimators: {name!r} failed {where}") from exc
+    return (estimator if keep else None), proba
+
+
+def _with_context(exc, context):
+    """The same kind of exception, its message prefixed with ``context``."""
+    message = f"{context}: {type(exc).__name__}: {exc}"
+    try:
+        return type(exc)(message)
+    except Exception:
+        return RuntimeError(message)
+
+
+def _aligned_proba(estimator, X, classes):
+    """``predict_proba`` with columns in the order of ``classes``."""
+    proba = np.asarray(estimator.predict_proba(X), dtype=np.float64)
+    own = np.asarray(getattr(estimator, "classes_", classes))
+    if len(own) == len(classes) and np.array_equal(own, classes):
+        return proba
+    if not np.isin(classes, own).all() or proba.shape[1] != len(own):
+        raise ValueError(
+            f"estimators: a base predicts classes {own.tolist()!r}, not "
+            f"{classes.tolist()!r}."
+        )
+    return proba[:, [int(np.flatnonzero(own == c)[0]) for c in classes]]

@@ -1,0 +1,310 @@
+"""WeightedStackingClassifier: OOF predictions, scores, refit, decisions, inputs, errors."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from joblib import parallel_backend
+from sklearn.base import BaseEstimator, ClassifierMixin, clone
+from sklearn.compose import ColumnTransformer
+from sklearn.datasets import make_classification
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import (
+    average_precision_score,
+    balanced_accuracy_score,
+    log_loss,
+    make_scorer,
+)
+from sklearn.model_selection import (
+    GridSearchCV,
+    StratifiedKFold,
+    cross_val_predict,
+    cross_val_score,
+)
+from sklearn.naive_bayes import GaussianNB
+from sklearn.pipeline import make_pipeline
+from sklearn.svm import SVC
+from sklearn.tree import DecisionTreeClassifier
+
+from imbestimators import NeuralClassifier, WeightedStackingClassifier
+from imbestimators.losses import CrossEntropyLoss
+
+CV = StratifiedKFold(3, shuffle=True, random_state=0)
+
+
+def _bases():
+    return [
+        ("lr", LogisticRegression(C=0.1)),
+        ("nb", GaussianNB()),
+        ("tree", DecisionTreeClassifier(max_depth=3, random_state=0)),
+    ]
+
+
+@pytest.fixture(scope="module")
+def data():
+    return make_classification(n_samples=240, n_features=6, n_informative=3,
+                               weights=[0.8], random_state=0)
+
+
+@pytest.fixture(scope="module")
+def fitted(data):
+    X, y = data
+    return WeightedStackingClassifier(_bases(), cv=CV).fit(X, y)
+
+
+def test_oof_predictions_are_cross_val_predict_on_the_same_folds(data, fitted):
+    X, y = data
+    for i, (_, est) in enumerate(_bases()):
+        expected = cross_val_predict(est, X, y, cv=CV, method="predict_proba")
+        np.testing.assert_allclose(fitted.oof_predictions_[:, i], expected)
+
+
+def test_scores_are_the_scorer_on_the_blends(data, fitted):
+    X, y = data
+    oof = fitted.oof_predictions_
+    w = fitted.weights_
+    assert np.all(w >= 0) and np.isclose(w.sum(), 1.0)
+    assert np.isclose(fitted.oof_score_, -log_loss(y, np.tensordot(oof, w, ([1], [0]))))
+    assert np.isclose(fitted.oof_score_uniform_, -log_loss(y, oof.mean(axis=1)))
+    for i in range(3):
+        assert np.isclose(fitted.oof_scores_individual_[i], -log_loss(y, oof[:, i]))
+    # The weights optimise the in-sample OOF score: never below uniform or a member.
+    assert fitted.oof_score_ >= fitted.oof_score_uniform_ - 1e-9
+    assert fitted.oof_score_ >= fitted.oof_scores_individual_.max() - 1e-9
+
+
+def test_cv_score_blends_each_fold_with_weights_fitted_without_it(data, fitted):
+    X, y = data
+    held_out = np.empty((len(y), 2))
+    for k, (_, test) in enumerate(CV.split(X, y)):
+        w = fitted.cv_weights_[k]
+        assert np.all(w >= 0) and np.isclose(w.sum(), 1.0)
+        held_out[test] = np.tensordot(fitted.oof_predictions_[test], w, ([1], [0]))
+    assert np.isclose(fitted.cv_score_, -log_loss(y, held_out))
+    assert fitted.cv_score_ <= fitted.oof_score_
+
+
+def test_in_sample_oof_score_is_optimistic_with_many_noise_estimators():
+    # Labels independent of X: every base is noise, an honest AUC is ~0.5,
+    # but weights tuned on the same OOF rows find a spuriously good blend.
+    rng = np.random.RandomState(0)
+    X, y = rng.normal(size=(300, 12)), rng.randint(2, size=300)
+    bases = [(f"t{i}", make_pipeline(
+        ColumnTransformer([("col", "passthrough", [i])]),
+        DecisionTreeClassifier(max_depth=3, random_state=0))) for i in range(12)]
+    clf = WeightedStackingClassifier(bases, scoring="roc_auc", cv=CV,
+                                     optimizer_params={"n_iter": 15}).fit(X, y)
+    assert clf.optimizer_ == "greedy"
+    assert clf.oof_score_ > clf.cv_score_ + 0.03
+    assert abs(clf.cv_score_ - 0.5) < 0.1
+
+
+def test_refit_true_predicts_with_bases_refitted_on_all_data(data, fitted):
+    X, y = data
+    probas = np.stack([clone(e).fit(X, y).predict_proba(X) for _, e in _bases()], 1)
+    expected = np.tensordot(probas, fitted.weights_, ([1], [0]))
+    np.testing.assert_allclose(fitted.predict_proba(X), expected)
+    np.testing.assert_array_equal(fitted.predict(X), expected.argmax(1))
+    np.testing.assert_allclose(fitted.transform(X), probas[:, :, 1])
+
+
+def test_refit_false_averages_the_fold_models(data):
+    X, y = data
+    clf = WeightedStackingClassifier(_bases(), cv=CV, refit=False).fit(X, y)
+    probas = np.stack([
+        np.mean([clone(e).fit(X[tr], y[tr]).predict_proba(X) for tr, _ in CV.split(X, y)],
+                axis=0)
+        for _, e in _bases()
+    ], 1)
+    np.testing.assert_allclose(
+        clf.predict_proba(X), np.tensordot(probas, clf.weights_, ([1], [0]))
+    )
+
+
+def test_cost_matrix_gives_minimum_expected_cost_decisions(data):
+    X, y = data
+    C = np.array([[0.0, 1.0], [8.0, 0.0]])
+    clf = WeightedStackingClassifier(_bases(), cv=CV, cost_matrix=C).fit(X, y)
+    proba = clf.predict_proba(X)
+    expected = np.array([np.argmin([p @ C[:, j] for j in range(2)]) for p in proba])
+    np.testing.assert_array_equal(clf.predict(X), expected)
+    assert np.any(expected != proba.argmax(1))  # the cost matrix changes decisions
+
+
+def test_label_scorer_sees_cost_matrix_decisions(data):
+    X, y = data
+    C = np.array([[0.0, 1.0], [8.0, 0.0]])
+
+    def neg_cost(y_true, y_pred):
+        return -C[y_true, y_pred].mean()
+
+    clf = WeightedStackingClassifier(
+        _bases(), cv=CV, cost_matrix=C, scoring=make_scorer(neg_cost)
+    ).fit(X, y)
+    assert clf.optimizer_ == "greedy"
+    blend = np.tensordot(clf.oof_predictions_, clf.weights_, ([1], [0]))
+    assert np.isclose(clf.oof_score_, neg_cost(y, np.argmin(blend @ C, axis=1)))
+
+
+def test_multiclass_one_weight_per_estimator():
+    X, y = make_classification(n_samples=240, n_features=8, n_informative=4,
+                               n_classes=3, random_state=1)
+    y = np.array(["a", "b", "c"])[y]
+    clf = WeightedStackingClassifier(_bases(), cv=CV).fit(X, y)
+    assert clf.weights_.shape == (3,)
+    assert clf.oof_predictions_.shape == (240, 3, 3)
+    proba = clf.predict_proba(X)
+    np.testing.assert_allclose(proba.sum(1), 1.0)
+    blend = np.tensordot(clf.oof_predictions_, clf.weights_, ([1], [0]))
+    assert np.isclose(clf.oof_score_, -log_loss(y, blend))
+    assert set(clf.predict(X)) <= {"a", "b", "c"}
+    assert clf.transform(X).shape == (240, 9)
+
+
+def test_sample_weight_reaches_bases_and_objective(data):
+    X, y = data
+    sw = np.random.RandomState(0).uniform(0.2, 3.0, size=len(y))
+    bases = [("lr", LogisticRegression(C=0.1)),
+             ("pipe", make_pipeline(ColumnTransformer([("c", "passthrough", [0, 1])]),
+                                    LogisticRegression()))]
+    clf = WeightedStackingClassifier(bases, cv=CV, scoring="average_precision")
+    clf.fit(X, y, sample_weight=sw)
+    for i, (_, est) in enumerate(bases):
+        expected = np.empty((len(y), 2))
+        for train, test in CV.split(X, y):
+            model = clone(est)
+            key = "sample_weight" if i == 0 else "logisticregression__sample_weight"
+            model.fit(X[train], y[train], **{key: sw[train]})
+            expected[test] = model.predict_proba(X[test])
+        np.testing.assert_allclose(clf.oof_predictions_[:, i], expected)
+    blend = np.tensordot(clf.oof_predictions_, clf.weights_, ([1], [0]))[:, 1]
+    assert np.isclose(clf.oof_score_, average_precision_score(y, blend, sample_weight=sw))
+
+
+def test_pipelines_selecting_columns_by_name_and_by_index(data):
+    X, y = data
+    df = pd.DataFrame(X, columns=list("abcdef"))
+    by_name = make_pipeline(ColumnTransformer([("s", "passthrough", ["a", "b"])]),
+                            LogisticRegression())
+    by_index = make_pipeline(ColumnTransformer([("s", "passthrough", [3, 4, 5])]),
+                             GaussianNB())
+    clf = WeightedStackingClassifier([("ab", by_name), ("def", by_index)], cv=CV)
+    clf.fit(df, y)
+    assert clf.named_estimators_["ab"][-1].n_features_in_ == 2
+    assert clf.named_estimators_["def"][-1].n_features_in_ == 3
+    np.testing.assert_array_equal(clf.feature_names_in_, list("abcdef"))
+    alone = clone(by_name).fit(df, y).predict_proba(df)[:, 1]
+    np.testing.assert_allclose(clf.transform(df)[:, 0], alone)
+    assert clf.predict_proba(df.iloc[:5]).shape == (5, 2)
+
+
+def test_scorers_of_every_kind(data):
+    X, y = data
+    for scoring in ["roc_auc", "balanced_accuracy"]:
+        clf = WeightedStackingClassifier(_bases(), cv=CV, scoring=scoring,
+                                         optimizer_params={"n_iter": 10}).fit(X, y)
+        assert np.isfinite(clf.cv_score_)
+    blend = np.tensordot(clf.oof_predictions_, clf.weights_, ([1], [0]))
+    assert np.isclose(clf.oof_score_, balanced_accuracy_score(y, blend.argmax(1)))
+
+    def callable_scorer(estimator, X, y):
+        return -log_loss(y, estimator.predict_proba(X))
+
+    clf = WeightedStackingClassifier(_bases(), cv=CV, scoring=callable_scorer).fit(X, y)
+    blend = np.tensordot(clf.oof_predictions_, clf.weights_, ([1], [0]))
+    assert np.isclose(clf.oof_score_, -log_loss(y, blend))
+
+
+def test_parallel_backends_give_the_same_fit(data, fitted):
+    X, y = data
+    with parallel_backend("threading"):
+        clf = WeightedStackingClassifier(_bases(), cv=CV, n_jobs=2).fit(X, y)
+    np.testing.assert_allclose(clf.oof_predictions_, fitted.oof_predictions_)
+    np.testing.assert_allclose(clf.weights_, fitted.weights_)
+
+
+def test_dask_backend(data, fitted):
+    distributed = pytest.importorskip("distributed")
+    X, y = data
+    with distributed.LocalCluster(processes=False, n_workers=1,
+                                  dashboard_address=None) as cluster:
+        with distributed.Client(cluster), parallel_backend("dask"):
+            clf = WeightedStackingClassifier(_bases(), cv=CV, n_jobs=2).fit(X, y)
+    np.testing.assert_allclose(clf.oof_predictions_, fitted.oof_predictions_)
+    np.testing.assert_allclose(clf.predict_proba(X), fitted.predict_proba(X))
+
+
+def test_neural_bases_grid_search_and_cross_val_score(data):
+    X, y = data
+    X, y = X[:120], y[:120]
+    nn = NeuralClassifier(hidden_layer_sizes=(4,), max_epochs=3, random_state=0)
+    stack = WeightedStackingClassifier(
+        [("lr", LogisticRegression()), ("nn", nn)], cv=2, random_state=0
+    )
+    grid = GridSearchCV(stack, [
+        {"nn__loss": ["cross_entropy", CrossEntropyLoss(label_smoothing=0.1)]},
+        {"nn__hidden_layer_sizes": [(8,)], "optimizer": ["greedy"]},
+    ], cv=2, scoring="neg_log_loss").fit(X, y)
+    best = grid.best_estimator_
+    for key, value in grid.best_params_.items():
+        assert repr(best.get_params()[key]) == repr(value)
+    assert best.named_estimators_["nn"].hidden_layer_sizes == (
+        best.get_params()["nn__hidden_layer_sizes"]
+    )
+    scores = cross_val_score(stack, X, y, cv=2, scoring="roc_auc")
+    assert scores.shape == (2,) and np.all((scores > 0.5) & (scores <= 1))
+
+
+class _FailsWithoutRow(ClassifierMixin, BaseEstimator):
+    """Fails when the marker row (X[:, 0] == 99) is not in its training data."""
+
+    def fit(self, X, y):
+        if not np.any(X[:, 0] == 99):
+            raise ValueError("no marker row")
+        self.classes_ = np.unique(y)
+        return self
+
+    def predict_proba(self, X):
+        return np.full((len(X), len(self.classes_)), 1 / len(self.classes_))
+
+
+def test_a_base_failing_in_one_fold_is_named_with_the_fold(data):
+    X, y = data
+    X = X.copy()
+    X[7, 0] = 99
+    fold = next(k for k, (_, test) in enumerate(CV.split(X, y)) if 7 in test)
+    clf = WeightedStackingClassifier(_bases() + [("bad", _FailsWithoutRow())], cv=CV)
+    with pytest.raises(ValueError, match=rf"'bad' failed on fold {fold} .*no marker row"):
+        clf.fit(X, y)
+
+
+@pytest.mark.parametrize("estimators, error, match", [
+    ([], ValueError, "estimators must be a non-empty"),
+    ([("a", GaussianNB()), ("a", LogisticRegression())], ValueError, r"\['a'\]"),
+    ([("svc", SVC())], TypeError, "'svc'.*predict_proba"),
+    ([GaussianNB()], TypeError, "estimators must be a list of"),
+])
+def test_bad_estimators(data, estimators, error, match):
+    with pytest.raises(error, match=match):
+        WeightedStackingClassifier(estimators).fit(*data)
+
+
+def test_bad_input_names_the_parameter(data):
+    X, y = data
+    with pytest.raises(ValueError, match="cost_matrix must have shape"):
+        WeightedStackingClassifier(_bases(), cost_matrix=np.eye(3)).fit(X, y)
+    with pytest.raises(ValueError, match="optimizer_params has keys"):
+        WeightedStackingClassifier(_bases(), optimizer_params={"n_iter": 3}).fit(X, y)
+    y_rare = y.copy()
+    y_rare[0] = 2  # a class of 1 sample is missing from one fold's training part
+    with pytest.raises(ValueError, match="cv: the training part of fold"):
+        WeightedStackingClassifier(_bases(), cv=3).fit(X, y_rare)
+
+
+def test_a_base_without_sample_weight_is_named_in_a_warning(data):
+    from sklearn.neighbors import KNeighborsClassifier
+
+    X, y = data
+    clf = WeightedStackingClassifier([("knn", KNeighborsClassifier()), ("nb", GaussianNB())],
+                                     cv=CV)
+    with pytest.warns(UserWarning, match="'knn'.*does not accept sample_weight"):
+        clf.fit(X, y, sample_weight=np.ones(len(y)))
