@@ -10,7 +10,7 @@ from sklearn.naive_bayes import GaussianNB
 INIT_PARAMS = {
     "NeuralClassifier": dict(max_epochs=40, hidden_layer_sizes=(32,), learning_rate=1e-2),
     "WeightedStackingClassifier": dict(
-        estimators=[("lr", LogisticRegression()), ("nb", GaussianNB())], cv=3
+        estimators=[("lr", LogisticRegression()), ("nb", GaussianNB())], cv=2
     ),
 }
 

@@ -27,6 +27,7 @@ from sklearn.tree import DecisionTreeClassifier
 
 from imbestimators import NeuralClassifier, WeightedStackingClassifier
 from imbestimators.losses import CrossEntropyLoss
+from imbestimators.metrics import make_cost_scorer
 
 CV = StratifiedKFold(3, shuffle=True, random_state=0)
 
@@ -143,6 +144,21 @@ def test_label_scorer_sees_cost_matrix_decisions(data):
     assert clf.optimizer_ == "greedy"
     blend = np.tensordot(clf.oof_predictions_, clf.weights_, ([1], [0]))
     assert np.isclose(clf.oof_score_, neg_cost(y, np.argmin(blend @ C, axis=1)))
+
+
+def test_cost_scorer_optimises_the_expected_cost(data):
+    X, y = data
+    C = np.array([[0.0, 1.0], [8.0, 0.0]])
+    clf = WeightedStackingClassifier(
+        _bases(), cv=CV, cost_matrix=C, scoring=make_cost_scorer(C)
+    ).fit(X, y)
+    blend = np.tensordot(clf.oof_predictions_, clf.weights_, ([1], [0]))
+    decisions = np.argmin(blend @ C, axis=1)
+    assert np.isclose(clf.oof_score_, -C[y, decisions].mean())
+    # No single base decides more cheaply out of fold than the fitted blend.
+    for i in range(len(_bases())):
+        alone = np.argmin(clf.oof_predictions_[:, i] @ C, axis=1)
+        assert clf.oof_score_ >= -C[y, alone].mean() - 1e-12
 
 
 def test_multiclass_one_weight_per_estimator():
