@@ -2,6 +2,14 @@
 
 from ._callbacks import ValidationScoring
 from ._classifier import NeuralClassifier
+from ._guards import DivergenceGuard, DivergenceWarning, InterruptedTrainingWarning
 from ._modules import MLP
 
-__all__ = ["MLP", "NeuralClassifier", "ValidationScoring"]
+__all__ = [
+    "MLP",
+    "DivergenceGuard",
+    "DivergenceWarning",
+    "InterruptedTrainingWarning",
+    "NeuralClassifier",
+    "ValidationScoring",
+]
