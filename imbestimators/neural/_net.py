@@ -37,11 +37,16 @@ class TensorNet(NeuralNet):
             return super().fit_loop(X, y, epochs, **fit_params)
         except KeyboardInterrupt as exc:
             if not isinstance(exc, StopTraining) and not stopped_early(self):
+                epoch = len(self.history)
+                # An epoch cut short has no losses: history keeps whole epochs
+                # only (EpochTimer records "dur" once the epoch's passes ran).
+                if self.history and "dur" not in self.history[-1]:
+                    self.history.pop()
                 warnings.warn(
-                    f"fit was interrupted (KeyboardInterrupt) in epoch "
-                    f"{len(self.history)}; the model keeps the weights it had then "
-                    "(the best epoch's with early_stopping). Continue training with "
-                    "partial_fit or warm_start=True.",
+                    f"fit was interrupted (KeyboardInterrupt) in epoch {epoch}; "
+                    "the model keeps the weights it had then (the best epoch's "
+                    "with early_stopping) and history_ its completed epochs. "
+                    "Continue training with partial_fit or warm_start=True.",
                     InterruptedTrainingWarning,
                     stacklevel=2,
                 )
