@@ -156,6 +156,19 @@ default='adam'
     --------
     sklearn.neural_network.MLPClassifier : scikit-learn's own network.
 
+    Notes
+    -----
+    Training is guarded by a :class:`~imbestimators.neural.DivergenceGuard`
+    (unless ``callbacks`` holds one): a non-finite loss or weight restores the
+    weights of the last finite epoch with a
+    :class:`~imbestimators.neural.DivergenceWarning`, or raises ``ValueError``
+    when no epoch was finite. A ``KeyboardInterrupt`` during ``fit`` keeps the
+    model trained so far (the best epoch's with ``early_stopping``) with an
+    :class:`~imbestimators.neural.InterruptedTrainingWarning`. ``sample_weight``
+    is rescaled to a maximum of 1 (weighted-mean losses do not change). Pickles
+    record the imbestimators version and refuse another major version; a model
+    trained on CUDA loads on a machine without it, on the CPU, with a warning.
+
     Examples
     --------
     >>> from imbestimators import NeuralClassifier

@@ -163,7 +163,9 @@ def _snapshot(net):
 def _restore(net, state):
     # Copies, so that the snapshot is never aliased by the restored objects.
     net.module_.load_state_dict(copy.deepcopy(state["module"]))
-    net.criterion_.load_state_dict(copy.deepcopy(state["criterion"]))
+    # Not strict: a loss may register submodules lazily, at its first forward
+    # (TorchCriterionLoss caches its per-sample criterion).
+    net.criterion_.load_state_dict(copy.deepcopy(state["criterion"]), strict=False)
     if "optimizer" in state:
         net.optimizer_.load_state_dict(copy.deepcopy(state["optimizer"]))
 

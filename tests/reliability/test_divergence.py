@@ -10,6 +10,7 @@ from skorch.callbacks import Callback
 from torch import nn
 
 from imbestimators import NeuralClassifier
+from imbestimators.losses import TorchCriterionLoss
 from imbestimators.neural import DivergenceGuard, DivergenceWarning
 
 SMALL = dict(hidden_layer_sizes=(8,), random_state=0)
@@ -40,9 +41,15 @@ def test_huge_learning_rate_raises_or_predicts_finite(
     _assert_usable(clf, X)
 
 
-def test_divergence_in_first_epoch_raises_naming_learning_rate(binary_data):
+@pytest.mark.parametrize("loss", [
+    "cross_entropy",
+    # Registers a submodule at its first forward: restoring must cope.
+    TorchCriterionLoss(nn.BCEWithLogitsLoss(pos_weight=torch.tensor(2.0))),
+], ids=["cross_entropy", "torch_criterion"])
+def test_divergence_in_first_epoch_raises_naming_learning_rate(binary_data, loss):
     X, y = binary_data
-    clf = NeuralClassifier(optimizer="sgd", learning_rate=1e8, max_epochs=3, **SMALL)
+    clf = NeuralClassifier(optimizer="sgd", learning_rate=1e8, max_epochs=3, loss=loss,
+                           **SMALL)
     with pytest.raises(ValueError, match=r"learning_rate \(now 1e\+08\)"):
         clf.fit(X, y)
 
