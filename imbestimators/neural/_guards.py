@@ -22,11 +22,28 @@ from skorch.callbacks import Callback, EarlyStopping
 
 
 class DivergenceWarning(UserWarning):
-    """Training diverged and the weights of the last finite epoch were kept."""
+    """Training diverged and the weights of the last finite epoch were kept.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> from imbestimators.neural import DivergenceWarning
+    >>> with warnings.catch_warnings():
+    ...     warnings.simplefilter("error", DivergenceWarning)  # make it an error
+    ...     issubclass(DivergenceWarning, UserWarning)
+    True
+    """
 
 
 class InterruptedTrainingWarning(UserWarning):
-    """``fit`` was interrupted by ``KeyboardInterrupt``; the model is kept."""
+    """``fit`` was interrupted by ``KeyboardInterrupt``; the model is kept.
+
+    Examples
+    --------
+    >>> from imbestimators.neural import InterruptedTrainingWarning
+    >>> issubclass(InterruptedTrainingWarning, UserWarning)
+    True
+    """
 
 
 class StopTraining(KeyboardInterrupt):
