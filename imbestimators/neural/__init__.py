@@ -3,6 +3,15 @@
 from ._callbacks import ValidationScoring
 from ._classifier import NeuralClassifier
 from ._drw import DeferredReweighting
+from ._guards import DivergenceGuard, DivergenceWarning, InterruptedTrainingWarning
 from ._modules import MLP
 
-__all__ = ["MLP", "DeferredReweighting", "NeuralClassifier", "ValidationScoring"]
+__all__ = [
+    "MLP",
+    "DeferredReweighting",
+    "DivergenceGuard",
+    "DivergenceWarning",
+    "InterruptedTrainingWarning",
+    "NeuralClassifier",
+    "ValidationScoring",
+]

@@ -47,7 +47,16 @@ class ValidationScoring(Callback):
             kwargs["sample_weight"] = dataset_valid.weight[rows].cpu().numpy()
         view = _FixedLogits(self.estimator, logits)
         y_true = self.estimator.classes_[y_index]
-        score = self.scorer(view, np.empty((len(y_true), 0)), y_true, **kwargs)
+        try:
+            score = self.scorer(view, np.empty((len(y_true), 0)), y_true, **kwargs)
+        except (ValueError, TypeError) as exc:
+            present = np.unique(y_true).tolist()
+            raise ValueError(
+                f"scoring={getattr(self.estimator, 'scoring', self.scorer)!r} failed "
+                f"on the validation part ({len(y_true)} samples, classes "
+                f"{present!r}): {exc} Use a larger validation_fraction, more "
+                "data, or another scoring."
+            ) from exc
         net.history.record(self.name, float(score))
         self.logits_ = []
 

@@ -21,11 +21,18 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 from torch import nn
 
+from .._version import __version__
 from ..losses import BaseLoss, check_loss
 from ..metrics import min_expected_cost_decision
 from ..utils import check_class_weight, check_cost_matrix, check_device
 from ._batching import Batches, TensorData, as_tensor, check_class_counts, training_batches
 from ._callbacks import ValidationScoring
+from ._guards import (
+    DivergenceGuard,
+    check_magnitude,
+    named_input_errors,
+    out_of_memory_hint,
+)
 from ._modules import ACTIVATIONS, MLP, Standardized, column_mean_scale
 from ._net import TensorNet
 
@@ -185,6 +192,19 @@ default='auto'
     --------
     sklearn.neural_network.MLPClassifier : scikit-learn's own network.
 
+    Notes
+    -----
+    Training is guarded by a :class:`~imbestimators.neural.DivergenceGuard`
+    (unless ``callbacks`` holds one): a non-finite loss or weight restores the
+    weights of the last finite epoch with a
+    :class:`~imbestimators.neural.DivergenceWarning`, or raises ``ValueError``
+    when no epoch was finite. A ``KeyboardInterrupt`` during ``fit`` keeps the
+    model trained so far (the best epoch's with ``early_stopping``) with an
+    :class:`~imbestimators.neural.InterruptedTrainingWarning`. ``sample_weight``
+    is rescaled to a maximum of 1 (weighted-mean losses do not change). Pickles
+    record the imbestimators version and refuse another major version; a model
+    trained on CUDA loads on a machine without it, on the CPU, with a warning.
+
     Examples
     --------
     >>> from imbestimators import NeuralClassifier
@@ -312,8 +332,10 @@ default='auto'
         """
         self._validate_params()
         incremental = self.warm_start and hasattr(self, "net_")
-        return self._fit(X, y, sample_weight, epochs=self.max_epochs,
-                         incremental=incremental, early_stopping=self.early_stopping)
+        with out_of_memory_hint(self, X, "to fit"):
+            return self._fit(X, y, sample_weight, epochs=self.max_epochs,
+                             incremental=incremental,
+                             early_stopping=self.early_stopping)
 
     def partial_fit(self, X, y, classes=None, sample_weight=None):
         """Train for one epoch, continuing from the current weights.
@@ -334,18 +356,21 @@ default='auto'
         incremental = hasattr(self, "net_")
         if not incremental:
             self._validate_params()
-        return self._fit(X, y, sample_weight, epochs=1, incremental=incremental,
-                         early_stopping=False, classes=classes)
+        with out_of_memory_hint(self, X, "to fit"):
+            return self._fit(X, y, sample_weight, epochs=1, incremental=incremental,
+                             early_stopping=False, classes=classes)
 
     def _fit(self, X, y, sample_weight, *, epochs, incremental, early_stopping,
              classes=None):
-        X, y = validate_data(
-            self, X, y, accept_sparse="csr", dtype=[np.float32, np.float64],
-            reset=not incremental,
-        )
-        check_classification_targets(y)
+        with named_input_errors():
+            X, y = validate_data(
+                self, X, y, accept_sparse="csr", dtype=[np.float32, np.float64],
+                reset=not incremental,
+            )
+        check_magnitude(X, self.standardize)
+        _check_targets(y)
         if not incremental:
-            self.classes_ = np.unique(y if classes is None else classes)
+            self.classes_ = _sorted_labels(y if classes is None else classes)
             if len(self.classes_) < 2:
                 raise ValueError(
                     "NeuralClassifier needs samples of at least 2 classes in y; "
@@ -354,8 +379,15 @@ default='auto'
         y_index = self._encode(y)
         has_weights = sample_weight is not None
         sample_weight = _check_sample_weight(
-            sample_weight, X, dtype=np.float32, ensure_non_negative=True
+            sample_weight, X, dtype=np.float64, ensure_non_negative=True
         )
+        # Rescaled to a maximum of 1 in float64 before the float32 cast, so that
+        # huge or tiny weights neither overflow nor vanish; weighted-mean losses
+        # do not change.
+        largest = sample_weight.max(initial=0.0)
+        if largest > 0:
+            sample_weight = sample_weight / largest
+        sample_weight = sample_weight.astype(np.float32)
         class_weight = check_class_weight(self.class_weight, self.classes_, y_index)
         cost_matrix = (
             None if self.cost_matrix is None
@@ -584,21 +616,52 @@ default='auto'
                     sink=print if self.verbose else noop,
                 ),
             ))
+        # Last, so that its final check sees the weights EarlyStopping restores.
+        if not any(isinstance(_callback(c), DivergenceGuard) for c in callbacks):
+            callbacks.append(("divergence_guard", DivergenceGuard()))
         return callbacks
+
+    # ---------------------------------------------------------- persistence
+
+    def __getstate__(self):
+        state = super().__getstate__()
+        # loss_ is net_.criterion_: leave it to the net, whose pickling maps
+        # tensors saved on a GPU to the CPU when no GPU is present.
+        net = state.get("net_")
+        if net is not None and state.get("loss_") is getattr(net, "criterion_", None):
+            del state["loss_"]
+            state["_loss_is_criterion"] = True
+        state["_imbestimators_version"] = __version__
+        return state
+
+    def __setstate__(self, state):
+        saved = state.pop("_imbestimators_version", None)
+        if saved is not None and saved.split(".")[0] != __version__.split(".")[0]:
+            raise ValueError(
+                f"This {type(self).__name__} was saved by imbestimators {saved}, "
+                f"whose major version differs from the installed {__version__}; "
+                f"load it with imbestimators {saved.split('.')[0]}.x or fit it again."
+            )
+        if state.pop("_loss_is_criterion", False):
+            state["loss_"] = state["net_"].criterion_
+        super().__setstate__(state)
 
     # -------------------------------------------------------------- predict
 
     def _logits(self, X):
         check_is_fitted(self)
-        X = validate_data(
-            self, X, accept_sparse="csr", dtype=[np.float32, np.float64], reset=False
-        )
+        with named_input_errors():
+            X = validate_data(
+                self, X, accept_sparse="csr", dtype=[np.float32, np.float64],
+                reset=False,
+            )
+        check_magnitude(X, self.standardize)
         device = torch.device(self.net_.device)
         module = self.net_.module_
         module.eval()
-        data = TensorData(as_tensor(X, device), device=device)
         block = _PREDICT_BLOCK.get(device.type, 1024)
-        with torch.inference_mode():
+        with out_of_memory_hint(self, X, "to predict"), torch.inference_mode():
+            data = TensorData(as_tensor(X, device), device=device)
             out = [_padded_forward(module, Xb, block) for Xb, _, _ in Batches(data, block)]
         logits = torch.cat(out).float().cpu().numpy()
         return logits.reshape(X.shape[0], -1).astype(np.float64)
@@ -687,6 +750,32 @@ default='auto'
         y : ndarray of shape (n_samples,)
         """
         return self._labels_from_proba(self.predict_proba(X))
+
+
+def _mixed_labels(exc):
+    return TypeError(
+        f"y (or classes) mixes label types that cannot be sorted ({exc}); use "
+        "labels of one type, e.g. all strings or all integers."
+    )
+
+
+def _check_targets(y):
+    try:
+        check_classification_targets(y)
+    except TypeError as exc:
+        raise _mixed_labels(exc) from exc
+
+
+def _sorted_labels(y):
+    try:
+        return np.unique(y)
+    except TypeError as exc:
+        raise _mixed_labels(exc) from exc
+
+
+def _callback(item):
+    """The callback of a ``callbacks`` entry: an object or a (name, object) pair."""
+    return item[1] if isinstance(item, (tuple, list)) else item
 
 
 @contextlib.contextmanager

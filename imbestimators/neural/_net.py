@@ -4,13 +4,18 @@ It keeps skorch's training loop, callbacks, history and persistence, and
 replaces its data path: the datasets are :class:`TensorData` parts prepared
 by the estimator, batches carry per-sample weights, and the epoch loss is
 accumulated on the device and read once per epoch instead of once per batch.
+A user's ``KeyboardInterrupt`` ends training with a warning (skorch ends it
+silently).
 """
+
+import warnings
 
 import torch
 from skorch import NeuralNet
 from skorch.callbacks import EpochTimer, PrintLog
 
 from ._batching import Batches
+from ._guards import InterruptedTrainingWarning, StopTraining, stopped_early
 
 
 class TensorNet(NeuralNet):
@@ -24,6 +29,28 @@ class TensorNet(NeuralNet):
     @property
     def _default_callbacks(self):
         return [("epoch_timer", EpochTimer()), ("print_log", PrintLog())]
+
+    def fit_loop(self, X, y=None, epochs=None, **fit_params):
+        # skorch swallows KeyboardInterrupt, which is also how EarlyStopping
+        # and DivergenceGuard stop training: only a user's interrupt warns.
+        try:
+            return super().fit_loop(X, y, epochs, **fit_params)
+        except KeyboardInterrupt as exc:
+            if not isinstance(exc, StopTraining) and not stopped_early(self):
+                epoch = len(self.history)
+                # An epoch cut short has no losses: history keeps whole epochs
+                # only (EpochTimer records "dur" once the epoch's passes ran).
+                if self.history and "dur" not in self.history[-1]:
+                    self.history.pop()
+                warnings.warn(
+                    f"fit was interrupted (KeyboardInterrupt) in epoch {epoch}; "
+                    "the model keeps the weights it had then (the best epoch's "
+                    "with early_stopping) and history_ its completed epochs. "
+                    "Continue training with partial_fit or warm_start=True.",
+                    InterruptedTrainingWarning,
+                    stacklevel=2,
+                )
+            raise
 
     def check_data(self, X, y=None):
         """The estimator has validated the data already."""
