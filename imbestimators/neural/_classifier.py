@@ -27,7 +27,7 @@ from ..utils import check_class_weight, check_cost_matrix, check_device
 from ._batching import Batches, TensorData, as_tensor, training_batches
 from ._callbacks import ValidationScoring
 from ._modules import ACTIVATIONS, MLP, Standardized, column_mean_scale
-from ._net import TensorNet
+from ._net import PRECISIONS, TensorNet
 
 OPTIMIZERS = {
     "adam": torch.optim.Adam,
@@ -116,6 +116,12 @@ default='adam'
         Passed to the skorch net (copied at each fit).
     device : str or torch.device, default='auto'
         ``'auto'`` uses CUDA when available, else the CPU.
+    precision : {'float32', 'bfloat16', 'float16'}, default='float32'
+        Mixed precision: the forward passes of training and prediction run
+        under ``torch.autocast`` with this dtype, while the weights, the
+        optimizer and the loss stay float32. ``'float16'`` also scales the
+        loss with a ``torch.amp.GradScaler`` and needs a CUDA device; on the
+        CPU use ``'bfloat16'``.
     random_state : int, RandomState instance or None, default=None
         Seeds the weight initialisation, dropout, shuffling and validation
         split. Global random generators are never reseeded.
@@ -185,6 +191,7 @@ default='adam'
         "scoring": [None, str, callable],
         "callbacks": [None, list],
         "device": "no_validation",
+        "precision": [StrOptions(set(PRECISIONS))],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
         "warm_start": ["boolean"],
@@ -215,6 +222,7 @@ default='adam'
         scoring=None,
         callbacks=None,
         device="auto",
+        precision="float32",
         random_state=None,
         verbose=0,
         warm_start=False,
@@ -241,6 +249,7 @@ default='adam'
         self.scoring = scoring
         self.callbacks = callbacks
         self.device = device
+        self.precision = precision
         self.random_state = random_state
         self.verbose = verbose
         self.warm_start = warm_start
@@ -320,6 +329,12 @@ default='adam'
             else check_cost_matrix(self.cost_matrix, self.classes_)
         )
         device = check_device(self.device)
+        if self.precision == "float16" and device.type != "cuda":
+            raise ValueError(
+                f"precision='float16' needs a CUDA device (got device={device.type!r}): "
+                "float16 training relies on loss scaling and fast float16 kernels; "
+                "use precision='bfloat16' on the CPU."
+            )
         loss = self._fitted_loss(y_index, class_weight, cost_matrix)
         n_outputs = loss.n_outputs(len(self.classes_))
         if incremental and n_outputs != self.n_outputs_:
@@ -368,6 +383,7 @@ default='adam'
             self.net_.criterion_ = loss.to(device)
             self.net_.batch_size = batch_size
             self.net_.max_epochs = epochs
+            self.net_.precision = self.precision
             self.net_.iterator_train = functools.partial(
                 training_batches, batch_size=batch_size, generator=generator
             )
@@ -524,7 +540,7 @@ default='adam'
         module.eval()
         data = TensorData(as_tensor(X, device), device=device)
         block = _PREDICT_BLOCK.get(device.type, 1024)
-        with torch.inference_mode():
+        with torch.inference_mode(), self.net_.autocast():
             out = [_padded_forward(module, Xb, block) for Xb, _, _ in Batches(data, block)]
         logits = torch.cat(out).float().cpu().numpy()
         return logits.reshape(X.shape[0], -1).astype(np.float64)
