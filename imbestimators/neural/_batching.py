@@ -29,6 +29,14 @@ def as_tensor(X, device):
         return torch.from_numpy(X).to(device)
 
 
+def _rows(tensor, index):
+    """``tensor[index]`` for a slice (a view) or an index tensor (a gather)."""
+    if isinstance(index, slice):
+        return tensor[index]
+    # index_select is several times faster than advanced indexing on the CPU.
+    return tensor.index_select(0, index)
+
+
 class TensorData:
     """Rows ``rows`` of ``(X, y, weight)``, served as batches.
 
@@ -57,7 +65,7 @@ class TensorData:
 
     def _features(self, index):
         if isinstance(self.X, torch.Tensor):
-            return self.X[index]
+            return _rows(self.X, index)
         if isinstance(index, torch.Tensor):
             index = index.cpu().numpy()
         dense = torch.from_numpy(self.X[index].toarray())
@@ -67,8 +75,8 @@ class TensorData:
         """The batch at ``positions`` (a slice or an index tensor) of this part."""
         index = positions if self.rows is None else self.rows[positions]
         Xb = self._features(index)
-        yb = None if self.y is None else self.y[index]
-        wb = None if self.weight is None else self.weight[index]
+        yb = None if self.y is None else _rows(self.y, index)
+        wb = None if self.weight is None else _rows(self.weight, index)
         return Xb, yb, wb
 
     def labels(self):

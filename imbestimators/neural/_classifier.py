@@ -34,7 +34,7 @@ from ._guards import (
     out_of_memory_hint,
 )
 from ._modules import ACTIVATIONS, MLP, Standardized, column_mean_scale
-from ._net import TensorNet
+from ._net import PRECISIONS, TensorNet
 
 OPTIMIZERS = {
     "adam": torch.optim.Adam,
@@ -153,6 +153,12 @@ default='auto'
         Passed to the skorch net (copied at each fit).
     device : str or torch.device, default='auto'
         ``'auto'`` uses CUDA when available, else the CPU.
+    precision : {'float32', 'bfloat16', 'float16'}, default='float32'
+        Mixed precision: the forward passes of training and prediction run
+        under ``torch.autocast`` with this dtype, while the weights, the
+        optimizer and the loss stay float32. ``'float16'`` also scales the
+        loss with a ``torch.amp.GradScaler`` and needs a CUDA device; on the
+        CPU use ``'bfloat16'``.
     random_state : int, RandomState instance or None, default=None
         Seeds the weight initialisation, dropout, shuffling and validation
         split. Global random generators are never reseeded.
@@ -243,6 +249,7 @@ default='auto'
         "prior_correction": ["boolean"],
         "callbacks": [None, list],
         "device": "no_validation",
+        "precision": [StrOptions(set(PRECISIONS))],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
         "warm_start": ["boolean"],
@@ -275,6 +282,7 @@ default='auto'
         prior_correction=False,
         callbacks=None,
         device="auto",
+        precision="float32",
         random_state=None,
         verbose=0,
         warm_start=False,
@@ -303,6 +311,7 @@ default='auto'
         self.prior_correction = prior_correction
         self.callbacks = callbacks
         self.device = device
+        self.precision = precision
         self.random_state = random_state
         self.verbose = verbose
         self.warm_start = warm_start
@@ -394,6 +403,12 @@ default='auto'
             else check_cost_matrix(self.cost_matrix, self.classes_)
         )
         device = check_device(self.device)
+        if self.precision == "float16" and device.type != "cuda":
+            raise ValueError(
+                f"precision='float16' needs a CUDA device (got device={device.type!r}): "
+                "float16 training relies on loss scaling and fast float16 kernels; "
+                "use precision='bfloat16' on the CPU."
+            )
         loss = self._fitted_loss(y_index, class_weight, cost_matrix)
         n_outputs = loss.n_outputs(len(self.classes_))
         if incremental and n_outputs != self.n_outputs_:
@@ -455,6 +470,7 @@ default='auto'
             self.net_.criterion_ = loss.to(device)
             self.net_.batch_size = batch_size
             self.net_.max_epochs = epochs
+            self.net_.precision = self.precision
             self.net_.iterator_train = functools.partial(
                 training_batches, batch_size=batch_size, generator=generator,
                 sampling=sampling,
@@ -660,7 +676,8 @@ default='auto'
         module = self.net_.module_
         module.eval()
         block = _PREDICT_BLOCK.get(device.type, 1024)
-        with out_of_memory_hint(self, X, "to predict"), torch.inference_mode():
+        with out_of_memory_hint(self, X, "to predict"), torch.inference_mode(), \
+                self.net_.autocast():
             data = TensorData(as_tensor(X, device), device=device)
             out = [_padded_forward(module, Xb, block) for Xb, _, _ in Batches(data, block)]
         logits = torch.cat(out).float().cpu().numpy()

@@ -6,16 +6,28 @@ by the estimator, batches carry per-sample weights, and the epoch loss is
 accumulated on the device and read once per epoch instead of once per batch.
 A user's ``KeyboardInterrupt`` ends training with a warning (skorch ends it
 silently).
+
+Per-batch host work is kept to what a hand-written loop does: the per-batch
+callback hooks are only called on the callbacks that implement them, the
+modules' train/eval mode is switched only when it changes, and the gradients
+are handed to ``on_grad_computed`` only when some callback listens.
 """
 
+import contextlib
 import warnings
 
 import torch
 from skorch import NeuralNet
-from skorch.callbacks import EpochTimer, PrintLog
+from skorch.callbacks import Callback, EpochTimer, PrintLog
+from skorch.utils import TeeGenerator
 
 from ._batching import Batches
 from ._guards import InterruptedTrainingWarning, StopTraining, stopped_early
+
+# torch dtypes of the ``precision`` values; float32 runs without autocast.
+PRECISIONS = {"float32": None, "bfloat16": torch.bfloat16, "float16": torch.float16}
+
+_BATCH_HOOKS = ("on_batch_begin", "on_batch_end", "on_grad_computed")
 
 
 class TensorNet(NeuralNet):
@@ -24,7 +36,20 @@ class TensorNet(NeuralNet):
     ``fit``/``partial_fit`` take ``X=(train, valid)``, two ``TensorData`` parts
     (``valid`` may be ``None``); ``iterator_train`` is the callable that turns
     a part into its training batches.
+
+    Parameters
+    ----------
+    precision : {'float32', 'bfloat16', 'float16'}, default='float32'
+        Forward passes run under ``torch.autocast`` with this dtype (the
+        weights and the loss stay float32); ``'float16'`` scales the loss
+        with a ``torch.amp.GradScaler``.
+    **kwargs
+        Parameters of ``skorch.NeuralNet``.
     """
+
+    def __init__(self, *args, precision="float32", **kwargs):
+        super().__init__(*args, **kwargs)
+        self.precision = precision
 
     @property
     def _default_callbacks(self):
@@ -63,38 +88,148 @@ class TensorNet(NeuralNet):
             return self.iterator_train(dataset)
         return Batches(dataset, self.batch_size)
 
+    # ------------------------------------------------------------ precision
+
+    def autocast(self):
+        """The autocast context of the forward passes (a no-op for float32)."""
+        dtype = PRECISIONS[self.precision]
+        if dtype is None:
+            return contextlib.nullcontext()
+        return torch.autocast(torch.device(self.device).type, dtype=dtype)
+
+    def on_train_begin(self, net, X=None, y=None, **kwargs):
+        super().on_train_begin(net, X=X, y=y, **kwargs)
+        if self.precision != "float16":
+            self.grad_scaler_ = None
+        elif getattr(self, "grad_scaler_", None) is None:
+            # Kept across partial_fit calls so the loss scale keeps adapting.
+            self.grad_scaler_ = torch.amp.GradScaler(torch.device(self.device).type)
+
+    # ------------------------------------------------------------ the steps
+
     def infer(self, x, **fit_params):
-        return self.module_(x, **fit_params)
+        with self.autocast():
+            return self.module_(x, **fit_params)
+
+    def _loss(self, y_pred, yi, wi):
+        # The loss is computed in float32 even when the forward pass is not.
+        return self.criterion_(y_pred.float(), yi, sample_weight=wi)
 
     def train_step_single(self, batch, **fit_params):
-        self._set_training(True)
+        self._set_mode(True)
         Xi, yi, wi = batch
         y_pred = self.infer(Xi, **fit_params)
-        loss = self.criterion_(y_pred, yi, sample_weight=wi)
-        loss.backward()
+        loss = self._loss(y_pred, yi, wi)
+        scaler = getattr(self, "grad_scaler_", None)
+        (loss if scaler is None else scaler.scale(loss)).backward()
         return {"loss": loss, "y_pred": y_pred}
 
+    def train_step(self, batch, **fit_params):
+        """One optimisation step, with skorch's closure protocol (LBFGS works).
+
+        Unlike skorch's, it builds no step accumulator and no parameter
+        generator unless a callback implements ``on_grad_computed``.
+        """
+        if getattr(self, "grad_scaler_", None) is not None:
+            return self._scaled_train_step(batch, **fit_params)
+        listeners = self._hooks()["on_grad_computed"]
+        first = []
+
+        def closure():
+            self._zero_grad_optimizer(set_to_none=True)
+            step = self.train_step_single(batch, **fit_params)
+            if not first:
+                first.append(step)
+            if listeners:
+                self._notify_grad(listeners, batch)
+            return step["loss"]
+
+        self._step_optimizer(closure)
+        return first[0]
+
+    def _scaled_train_step(self, batch, **fit_params):
+        # GradScaler takes no closure: one forward/backward, unscale so that
+        # callbacks (e.g. gradient clipping) see the true gradients, step.
+        scaler = self.grad_scaler_
+        self._zero_grad_optimizer(set_to_none=True)
+        step = self.train_step_single(batch, **fit_params)
+        optimizers = [getattr(self, name + "_") for name in self._optimizers]
+        listeners = self._hooks()["on_grad_computed"]
+        if listeners:
+            for optimizer in optimizers:
+                scaler.unscale_(optimizer)
+            self._notify_grad(listeners, batch)
+        for optimizer in optimizers:
+            scaler.step(optimizer)
+        scaler.update()
+        return step
+
+    def _notify_grad(self, listeners, batch):
+        params = TeeGenerator(self.get_all_learnable_params())
+        for hook in listeners:
+            hook(self, named_parameters=params, batch=batch, training=True)
+
     def validation_step(self, batch, **fit_params):
-        self._set_training(False)
+        self._set_mode(False)
         Xi, yi, wi = batch
         with torch.no_grad():
             y_pred = self.infer(Xi, **fit_params)
-            loss = self.criterion_(y_pred, yi, sample_weight=wi)
+            loss = self._loss(y_pred, yi, wi)
         return {"loss": loss, "y_pred": y_pred}
+
+    def _set_mode(self, training):
+        # Walking every submodule costs more than a small network's step, so
+        # the modes are only switched when they change.
+        if self.module_.training != training or self.criterion_.training != training:
+            self._set_training(training)
+
+    # ------------------------------------------------------------ the epoch
+
+    def _hooks(self):
+        """The batch hooks of the running epoch (computed when called alone)."""
+        hooks = getattr(self, "batch_hooks_", None)
+        return self._batch_hooks() if hooks is None else hooks
+
+    def _batch_hooks(self):
+        """Per-batch hooks of the net and its callbacks that do something.
+
+        ``Callback``'s and ``NeuralNet``'s own batch hooks are no-ops, except
+        the net's ``on_batch_begin`` (a new batch row in the history).
+        """
+        listeners = {}
+        for name in _BATCH_HOOKS:
+            hooks = []
+            if name == "on_batch_begin" or getattr(type(self), name) is not getattr(
+                NeuralNet, name
+            ):
+                hooks.append(getattr(self, name))
+            for _, cb in self.callbacks_:
+                if getattr(type(cb), name, None) is not getattr(Callback, name):
+                    hooks.append(getattr(cb, name))
+            listeners[name] = hooks
+        return listeners
 
     def run_single_epoch(self, iterator, training, prefix, step_fn, **fit_params):
         if iterator is None:
             return
-        total, n_rows, n_batches = 0.0, 0, 0
-        for batch in iterator:
-            self.notify("on_batch_begin", batch=batch, training=training)
-            step = step_fn(batch, **fit_params)
-            size = batch[0].shape[0]
-            # Summed on the device; one host synchronisation per epoch.
-            total = total + step["loss"].detach() * size
-            n_rows += size
-            n_batches += 1
-            self.notify("on_batch_end", batch=batch, training=training, **step)
-        if n_rows:
-            self.history.record(prefix + "_loss", float(total / n_rows))
-        self.history.record(prefix + "_batch_count", n_batches)
+        # Looked up per epoch (callbacks may change between fits), and not
+        # kept after it (they are bound methods; the net must stay picklable).
+        self.batch_hooks_ = hooks = self._batch_hooks()
+        losses, sizes = [], []
+        try:
+            for batch in iterator:
+                for hook in hooks["on_batch_begin"]:
+                    hook(self, batch=batch, training=training)
+                step = step_fn(batch, **fit_params)
+                # Kept on the device; one host synchronisation per epoch.
+                losses.append(step["loss"].detach())
+                sizes.append(batch[0].shape[0])
+                for hook in hooks["on_batch_end"]:
+                    hook(self, batch=batch, training=training, **step)
+        finally:
+            del self.batch_hooks_
+        if sizes:
+            weights = torch.tensor(sizes, dtype=losses[0].dtype, device=losses[0].device)
+            total = torch.dot(torch.stack(losses), weights)
+            self.history.record(prefix + "_loss", float(total / sum(sizes)))
+        self.history.record(prefix + "_batch_count", len(sizes))

@@ -1,0 +1,163 @@
+"""NeuralClassifier trains and predicts on the fast path (issue 6).
+
+These tests check which code runs, never how long it takes: no per-sample
+dataset indexing, no copy of X, no per-batch host synchronisation, and the
+per-batch hooks of user callbacks still called.
+"""
+
+import numpy as np
+import pytest
+import skorch.dataset
+import torch
+from skorch.callbacks import Callback
+
+from imbestimators import NeuralClassifier
+from imbestimators.neural import _batching
+
+N_ROWS, BATCH, EPOCHS = 320, 32, 3
+
+
+@pytest.fixture
+def data():
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((N_ROWS, 5)).astype(np.float32)
+    y = (X[:, 0] + 0.3 * rng.standard_normal(N_ROWS) > 0.5).astype(int)
+    return X, y
+
+
+def small(**params):
+    params = {"hidden_layer_sizes": (8,), "batch_size": BATCH, "max_epochs": EPOCHS,
+              "random_state": 0, "device": "cpu", **params}
+    return NeuralClassifier(**params)
+
+
+def _forbidden(*args, **kwargs):
+    raise AssertionError("the per-sample Dataset/DataLoader path was used")
+
+
+@pytest.mark.parametrize("early_stopping", [False, True])
+def test_no_dataset_or_dataloader(data, monkeypatch, early_stopping):
+    X, y = data
+    monkeypatch.setattr(skorch.dataset.Dataset, "__getitem__", _forbidden)
+    monkeypatch.setattr(torch.utils.data.DataLoader, "__iter__", _forbidden)
+    clf = small(early_stopping=early_stopping, scoring="average_precision").fit(X, y)
+    proba = clf.predict_proba(X)
+    assert proba.shape == (N_ROWS, 2)
+
+
+def _spy_take(monkeypatch):
+    """Record (X tensor, positions) of every batch taken."""
+    seen = []
+    take = _batching.TensorData.take
+
+    def spy(self, positions):
+        seen.append((self.X, positions))
+        return take(self, positions)
+
+    monkeypatch.setattr(_batching.TensorData, "take", spy)
+    return seen
+
+
+def test_training_tensor_shares_memory_with_X(data, monkeypatch):
+    X, y = data
+    seen = _spy_take(monkeypatch)
+    small().fit(X, y)
+    n_batches = EPOCHS * (N_ROWS // BATCH)
+    assert len(seen) == n_batches
+    # float32 input is used in place: every batch of every epoch is gathered
+    # from one tensor whose memory is X's own.
+    pointers = {X_t.data_ptr() for X_t, _ in seen}
+    assert pointers == {X.__array_interface__["data"][0]}
+    # Batches are shuffled: the positions are index tensors, a new order per epoch.
+    first = [p for _, p in seen[: N_ROWS // BATCH]]
+    second = [p for _, p in seen[N_ROWS // BATCH: 2 * N_ROWS // BATCH]]
+    assert all(isinstance(p, torch.Tensor) for p in first)
+    assert not torch.equal(torch.cat(first), torch.cat(second))
+
+
+def test_loss_is_read_once_per_epoch(data, monkeypatch):
+    X, y = data
+    calls = []
+    for name in ("item", "__float__", "tolist"):
+        original = getattr(torch.Tensor, name)
+
+        def counted(self, *args, _original=original, **kwargs):
+            calls.append(tuple(self.shape))
+            return _original(self, *args, **kwargs)
+
+        monkeypatch.setattr(torch.Tensor, name, counted)
+    # SGD reads no step counter from a tensor (Adam does, on the host).
+    clf = small(optimizer="sgd").fit(X, y)
+    monkeypatch.undo()
+    assert clf.history_[:, "train_batch_count"] == [N_ROWS // BATCH] * EPOCHS
+    assert len(calls) <= EPOCHS
+
+
+class CountHooks(Callback):
+    def initialize(self):
+        self.counts = {"begin": 0, "end": 0, "grad": 0}
+        self.n_params = set()
+        return self
+
+    def on_batch_begin(self, net, batch=None, training=False, **kwargs):
+        self.counts["begin"] += 1
+
+    def on_batch_end(self, net, batch=None, training=False, loss=None, **kwargs):
+        assert loss is not None and loss.ndim == 0
+        self.counts["end"] += 1
+
+    def on_grad_computed(self, net, named_parameters, training=False, **kwargs):
+        self.n_params.add(sum(1 for _, p in named_parameters if p.grad is not None))
+        self.counts["grad"] += 1
+
+
+def test_user_batch_hooks_still_called(data):
+    X, y = data
+    clf = small(callbacks=[("hooks", CountHooks())]).fit(X, y)
+    hooks = dict(clf.net_.callbacks_)["hooks"]
+    n_batches = EPOCHS * (N_ROWS // BATCH)
+    assert hooks.counts == {"begin": n_batches, "end": n_batches, "grad": n_batches}
+    # Every learnable tensor (2 layers × weight and bias) had its gradient.
+    assert hooks.n_params == {4}
+
+
+class LogitDtypes(Callback):
+    def initialize(self):
+        self.dtypes = set()
+        return self
+
+    def on_batch_end(self, net, training=False, y_pred=None, **kwargs):
+        if training:
+            self.dtypes.add(y_pred.dtype)
+
+
+def test_bfloat16_trains_and_predicts_finite(data):
+    X, y = data
+    clf = small(precision="bfloat16", max_epochs=5, learning_rate=1e-2,
+                callbacks=[("dtypes", LogitDtypes())]).fit(X, y)
+    assert dict(clf.net_.callbacks_)["dtypes"].dtypes == {torch.bfloat16}
+    assert clf.history_[-1, "train_loss"] < clf.history_[0, "train_loss"]
+    predicted = []
+    clf.net_.module_.register_forward_hook(lambda m, args, out: predicted.append(out.dtype))
+    proba = clf.predict_proba(X)
+    assert set(predicted) == {torch.bfloat16}
+    assert proba.dtype == np.float64 and np.all(np.isfinite(proba))
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+    assert clf.score(X, y) > 0.7
+
+
+def test_float16_needs_cuda(data):
+    X, y = data
+    with pytest.raises(ValueError, match="precision='float16' needs a CUDA device"):
+        small(precision="float16").fit(X, y)
+
+
+@pytest.mark.cuda
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_cuda_moves_data_once(data, monkeypatch):
+    X, y = data
+    seen = _spy_take(monkeypatch)
+    small(device="cuda").fit(X, y)
+    assert all(X_t.is_cuda and p.is_cuda for X_t, p in seen)
+    # One tensor on the device for the whole fit: moved once, not per epoch.
+    assert len({X_t.data_ptr() for X_t, _ in seen}) == 1
