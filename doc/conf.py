@@ -1,0 +1,118 @@
+"""Sphinx configuration: numpydoc API reference, user guide, sphinx-gallery examples.
+
+Build (warnings are errors): ``python -m sphinx -W -b html doc doc/_build/html``.
+No network is used: intersphinx is off.
+"""
+
+import importlib
+import inspect
+import os
+import re
+from pathlib import Path
+
+import imbestimators
+
+project = "imbestimators"
+author = "The imbestimators developers"
+copyright = "the imbestimators developers"
+release = imbestimators.__version__
+version = ".".join(release.split(".")[:2])
+
+extensions = [
+    "sphinx.ext.autodoc",
+    "sphinx.ext.autosummary",
+    "sphinx.ext.mathjax",
+    "numpydoc",
+    "sphinx_gallery.gen_gallery",
+]
+
+html_theme = "alabaster"
+html_theme_options = {"description": "imbalanced and cost-sensitive classification",
+                      "fixed_sidebar": True}
+templates_path = ["_templates"]
+exclude_patterns = ["_build", "auto_examples/*.ipynb", "auto_examples/*.py",
+                    "auto_examples/*.zip", "auto_examples/*.json", "auto_examples/*.md5"]
+
+autosummary_generate = True
+autodoc_default_options = {"members": True, "inherited-members": False}
+numpydoc_show_class_members = False  # autosummary pages list the members
+numpydoc_class_members_toctree = False
+numpydoc_validation_checks = set()
+
+# mathjax is loaded from a CDN by the reader's browser, not at build time.
+sphinx_gallery_conf = {
+    "examples_dirs": "../examples",
+    "gallery_dirs": "auto_examples",
+    "filename_pattern": r"/plot_",
+    "abort_on_example_error": True,
+    "download_all_examples": False,
+    "remove_config_comments": True,
+    "reset_modules": ("matplotlib", "seaborn"),
+    "matplotlib_animations": False,
+    "image_scrapers": ("matplotlib",),
+    "show_memory": False,
+    "plot_gallery": os.environ.get("IMBESTIMATORS_DOC_PLOT_GALLERY", "True"),
+}
+
+# Every public callable must be in api.rst: public modules' ``__all__``
+# compared with the names listed there, at build time (a warning fails -W).
+_PUBLIC_MODULES = ["imbestimators", "imbestimators.cli", "imbestimators.datasets",
+                   "imbestimators.losses", "imbestimators.metrics",
+                   "imbestimators.neural", "imbestimators.utils",
+                   "imbestimators.utils.discovery", "imbestimators.ensemble"]
+
+
+def _public_callables():
+    names = set()
+    for module_name in _PUBLIC_MODULES:
+        try:
+            module = importlib.import_module(module_name)
+        except ImportError:  # a layer not built yet
+            continue
+        exported = getattr(module, "__all__", None)
+        if exported is None:
+            exported = [n for n, obj in vars(module).items() if not n.startswith("_")
+                        and inspect.isfunction(obj) and obj.__module__ == module_name]
+        for name in exported:
+            obj = getattr(module, name)
+            if inspect.isclass(obj) or inspect.isfunction(obj):
+                names.add(f"{obj.__module__.split('._')[0]}.{name}")
+    return names
+
+
+def _documented(api_rst):
+    """Full names listed in api.rst's autosummary blocks, under their currentmodule."""
+    current, names = "", set()
+    for line in api_rst.splitlines():
+        match = re.match(r"\.\. currentmodule:: (\S+)", line)
+        if match:
+            current = match.group(1)
+        elif re.fullmatch(r"    [A-Za-z_]\w*", line):
+            names.add(f"{current}.{line.strip()}")
+    return names
+
+
+def _check_api_reference(app):
+    from sphinx.util import logging
+
+    documented = _documented((Path(app.srcdir) / "api.rst").read_text())
+    missing = sorted(_public_callables() - documented)
+    if missing:
+        logging.getLogger(__name__).warning(
+            "public callables missing from doc/api.rst: %s", ", ".join(missing)
+        )
+
+
+def _skip_foreign_members(app, what, name, obj, skip, options):
+    """Document a class's own members, not those inherited from scikit-learn or torch."""
+    # autodoc passes the parent's kind ("class"), autosummary the member's.
+    module = getattr(getattr(obj, "fget", obj), "__module__", None) or ""
+    if (what in ("class", "method", "attribute", "property") and not name.startswith("__")
+            and not module.startswith("imbestimators")):
+        return True
+    return None
+
+
+def setup(app):
+    app.connect("builder-inited", _check_api_reference)
+    app.connect("autodoc-skip-member", _skip_foreign_members)
