@@ -29,7 +29,6 @@ extensions = [
 html_theme = "alabaster"
 html_theme_options = {"description": "imbalanced and cost-sensitive classification",
                       "fixed_sidebar": True}
-templates_path = ["_templates"]
 exclude_patterns = ["_build", "auto_examples/*.ipynb", "auto_examples/*.py",
                     "auto_examples/*.zip", "auto_examples/*.json", "auto_examples/*.md5"]
 

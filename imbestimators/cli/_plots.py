@@ -1,8 +1,11 @@
-"""The report's figures (imported only when matplotlib is installed)."""
+"""The report's figures.
+
+matplotlib (the ``plot`` extra) is imported when they are drawn, and only its
+object-oriented ``Figure`` is used: no pyplot state, no GUI backend.
+"""
 
 import math
 
-import matplotlib.pyplot as plt
 import numpy as np
 from sklearn.metrics import ConfusionMatrixDisplay, precision_recall_curve
 from sklearn.preprocessing import label_binarize
@@ -12,7 +15,10 @@ from ._metrics import decide
 
 def precision_recall(results, y_index, positive):
     """Precision-recall curves of pooled out-of-fold probabilities."""
-    figure, ax = plt.subplots(figsize=(6.4, 4.8), layout="constrained")
+    from matplotlib.figure import Figure
+
+    figure = Figure(figsize=(6.4, 4.8), layout="constrained")
+    ax = figure.subplots()
     n_classes = results[0].oof_proba.shape[1]
     if n_classes == 2:
         truth = (y_index == positive).ravel()
@@ -32,10 +38,12 @@ def precision_recall(results, y_index, positive):
 
 def confusion_matrices(results, y_index, classes, cost_matrix):
     """One confusion matrix per candidate, from its out-of-fold decisions."""
+    from matplotlib.figure import Figure
+
     columns = min(3, len(results))
     rows = math.ceil(len(results) / columns)
-    figure, axes = plt.subplots(rows, columns, figsize=(4.2 * columns, 3.8 * rows),
-                                layout="constrained", squeeze=False)
+    figure = Figure(figsize=(4.2 * columns, 3.8 * rows), layout="constrained")
+    axes = figure.subplots(rows, columns, squeeze=False)
     labels = [str(c) for c in classes]
     for ax, result in zip(axes.flat, results):
         ConfusionMatrixDisplay.from_predictions(
@@ -51,13 +59,15 @@ def confusion_matrices(results, y_index, classes, cost_matrix):
 
 def training_curves(results):
     """Loss per epoch of every network, one line per fold; None without networks."""
+    from matplotlib.figure import Figure
+
     networks = [r for r in results if r.histories]
     if not networks:
         return None
     columns = min(3, len(networks))
     rows = math.ceil(len(networks) / columns)
-    figure, axes = plt.subplots(rows, columns, figsize=(4.2 * columns, 3.2 * rows),
-                                layout="constrained", squeeze=False)
+    figure = Figure(figsize=(4.2 * columns, 3.2 * rows), layout="constrained")
+    axes = figure.subplots(rows, columns, squeeze=False)
     for ax, result in zip(axes.flat, networks):
         for fold, history in result.histories:
             epochs = np.arange(1, len(history) + 1)

@@ -79,9 +79,7 @@ def write_report(out, dataset, results, failed, rows, *, metric, cost_matrix, cv
 def _plots(out, dataset, results, cost_matrix, notify):
     """Draw the PNG plots; ``{}`` with a notice when matplotlib is missing."""
     try:
-        import matplotlib
-
-        matplotlib.use("Agg")
+        import matplotlib.figure  # noqa: F401 (is the plot extra installed?)
     except ImportError:
         notify("matplotlib is not installed: no plots "
                "(pip install 'imbestimators[plot]').")
@@ -101,7 +99,6 @@ def _plots(out, dataset, results, cost_matrix, notify):
     for name, figure in images.items():
         if figure is not None:
             figure.savefig(out / name, dpi=100)
-            matplotlib.pyplot.close(figure)
             saved[name] = True
     return saved
 

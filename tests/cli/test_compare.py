@@ -37,6 +37,7 @@ def logreg_like_the_cli():
 
 
 def test_report_files_and_scores_on_shared_folds(binary_csv, tmp_path, capsys):
+    pytest.importorskip("matplotlib")
     out = tmp_path / "report"
     status = main(QUICK + [str(binary_csv), "--configs",
                            "logreg_class_weight,nn_class_weight", "--out", str(out)])
@@ -151,6 +152,7 @@ def test_text_column_is_sparse_tfidf_into_the_network(tmp_path, capsys):
 
 
 def test_multiclass(tmp_path, make_table, capsys):
+    pytest.importorskip("matplotlib")
     data = tmp_path / "three.csv"
     make_table(n=150, n_classes=3).to_csv(data, index=False)
     out = tmp_path / "report"
