@@ -59,9 +59,12 @@ settings = dict(hidden_layer_sizes=(64,), max_epochs=100, batch_size=64,
                 learning_rate=1e-2, random_state=0)
 schemes = {
     "no weights": (NeuralClassifier(**settings), None),
-    "class_weight='balanced'": (NeuralClassifier(class_weight="balanced", **settings), None),
+    "class_weight='balanced'": (
+        NeuralClassifier(class_weight="balanced", **settings), None
+    ),
     "balanced sample_weight": (
-        NeuralClassifier(**settings), lambda y_fold: compute_sample_weight("balanced", y_fold)
+        NeuralClassifier(**settings),
+        lambda y_fold: compute_sample_weight("balanced", y_fold),
     ),
     "class_weight dict (×4 on containers, tableware)": (
         NeuralClassifier(class_weight={3: 4.0, 4: 4.0}, **settings), None
@@ -82,7 +85,9 @@ for name, (clf, weights) in schemes.items():
 # ``class_weight='balanced'`` and the balanced ``sample_weight`` give the same
 # weighted loss; they differ only by floating-point rounding in the order of
 # the sums, so their out-of-fold predictions agree on almost every sample:
-same = np.mean(predictions["class_weight='balanced'"] == predictions["balanced sample_weight"])
+same = np.mean(
+    predictions["class_weight='balanced'"] == predictions["balanced sample_weight"]
+)
 print(f"same prediction on {same:.1%} of the samples")
 
 # %%

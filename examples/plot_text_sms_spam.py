@@ -57,7 +57,8 @@ def token_ids(messages):
     ids = np.zeros((len(messages), LENGTH), dtype=np.float32)
     for row, message in enumerate(messages):
         words = re.findall(r"[a-z0-9£$']+", message.lower())[:LENGTH]
-        ids[row, : len(words)] = [1 + zlib.crc32(w.encode()) % (N_BUCKETS - 1) for w in words]
+        hashed = [1 + zlib.crc32(w.encode()) % (N_BUCKETS - 1) for w in words]
+        ids[row, : len(words)] = hashed
     return ids
 
 

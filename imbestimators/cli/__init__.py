@@ -52,10 +52,12 @@ def _parser():
     compare.add_argument("--configs", metavar="NAMES",
                          help="comma-separated candidates to run (default: all)")
     compare.add_argument("--out", metavar="DIR",
-                         help="write leaderboard.csv, report.md, report.html and plots here")
+                         help="write leaderboard.csv, report.md, report.html and plots "
+                              "here")
     compare.add_argument("--seed", type=int, default=0, help="seed of folds and models")
     compare.add_argument("--quick", action="store_true",
-                         help="3 folds, few epochs, small networks: a first look in seconds")
+                         help="3 folds, few epochs, small networks: a first look in "
+                              "seconds")
     return parser
 
 
@@ -113,7 +115,9 @@ def _compare(args, argv):
     if args.data is None and args.target not in (None, "target"):
         raise InputError("--target names a column of DATA.csv; no data file was given.")
     if args.data is None and args.text_column is not None:
-        raise InputError("--text-column names a column of DATA.csv; no data file was given.")
+        raise InputError(
+            "--text-column names a column of DATA.csv; no data file was given."
+        )
     dataset = load_dataset(args.data, args.target or "target", args.text_column, args.quick)
     cost_matrix = (
         None if args.cost_matrix is None
@@ -136,7 +140,8 @@ def _compare(args, argv):
         seed=args.seed, quick=args.quick, device=args.device, sparse=dataset.sparse,
         scoring=Scorer(metric, classes, positive, cost_matrix), cost_matrix=cost_matrix,
     )
-    print(f"{dataset.name}: {len(dataset.y)} samples, {dataset.X.shape[1]} feature columns, "
+    print(f"{dataset.name}: {len(dataset.y)} samples, {dataset.X.shape[1]} feature "
+          "columns, "
           + ", ".join(f"class {c!s}: {n}" for c, n in zip(classes, counts)))
     if dataset.description:
         print(dataset.description)
@@ -155,8 +160,8 @@ def _compare(args, argv):
     print(format_leaderboard(rows, cost_matrix, metric))
     if args.out is not None:
         failed = [r for r in results if r.error is not None]
-        write_report(args.out, dataset, best, failed, rows, metric=metric, cost_matrix=cost_matrix,
-                     cv=cv, seed=args.seed, command=shlex.join(["imbestimators"] + argv),
+        write_report(args.out, dataset, best, failed, rows, metric=metric,
+                     cost_matrix=cost_matrix, cv=cv, seed=args.seed, command=shlex.join(["imbestimators"] + argv),
                      notify=_notify)
         print(f"report written to {args.out}/report.html")
     return 0

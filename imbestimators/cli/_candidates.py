@@ -83,10 +83,13 @@ def _nn_class_weight(context):
 
 @candidate("nn_oversampling", "RandomOverSampler → NeuralClassifier")
 def _nn_oversampling(context):
-    return make_imb_pipeline(RandomOverSampler(random_state=context.seed), context.network())
+    return make_imb_pipeline(
+        RandomOverSampler(random_state=context.seed), context.network()
+    )
 
 
-@candidate("logreg_class_weight", "StandardScaler → LogisticRegression(class_weight='balanced')")
+@candidate("logreg_class_weight",
+           "StandardScaler → LogisticRegression(class_weight='balanced')")
 def _logreg_class_weight(context):
     return make_pipeline(
         StandardScaler(with_mean=not context.sparse),

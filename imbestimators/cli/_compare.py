@@ -68,7 +68,8 @@ def run_candidates(dataset, names, context, *, metric, cv, n_jobs, notify):
         if ensembles:
             best = ranked(results, metric)[:N_BEST]
             if len(best) < 2:
-                notify(f"skipping {', '.join(ensembles)}: fewer than 2 candidates succeeded.")
+                notify(f"skipping {', '.join(ensembles)}: fewer than 2 candidates "
+                       "succeeded.")
                 progress.update(len(ensembles) * len(folds))
             else:
                 context.best = [(r.name, CANDIDATES[r.name].factory(context)) for r in best]

@@ -53,7 +53,9 @@ def load_dataset(path, target, text_column=None, quick=False):
     notices = []
     missing_target = frame[target].isna()
     if missing_target.any():
-        notices.append(f"dropped {int(missing_target.sum())} rows with no {target!r} label.")
+        notices.append(
+            f"dropped {int(missing_target.sum())} rows with no {target!r} label."
+        )
         frame = frame.loc[~missing_target]
     y = _check_target(frame.pop(target).to_numpy(), target)
     if text_column is not None and text_column not in frame.columns:

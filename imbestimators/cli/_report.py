@@ -48,7 +48,8 @@ def format_leaderboard(rows, cost_matrix, metric):
 
     def line(values):
         return "  ".join(
-            v.ljust(w) if i < 2 else v.rjust(w) for i, (v, w) in enumerate(zip(values, widths))
+            v.ljust(w) if i < 2 else v.rjust(w)
+            for i, (v, w) in enumerate(zip(values, widths))
         )
 
     text = [line(header), "-" * len(line(header))] + [line(c) for c in cells]
@@ -57,8 +58,8 @@ def format_leaderboard(rows, cost_matrix, metric):
     return "\n".join(text)
 
 
-def write_report(out, dataset, results, failed, rows, *, metric, cost_matrix, cv, seed, command,
-                 notify):
+def write_report(out, dataset, results, failed, rows, *, metric, cost_matrix, cv, seed,
+                 command, notify):
     """Write leaderboard.csv, the plots, report.md and report.html into ``out``.
 
     ``results`` are the successful candidates, best first.
@@ -73,7 +74,8 @@ def write_report(out, dataset, results, failed, rows, *, metric, cost_matrix, cv
     blocks = _blocks(dataset, failed, rows, images, metric=metric,
                      cost_matrix=cost_matrix, cv=cv, seed=seed, command=command)
     (out / "report.md").write_text(_markdown(blocks))
-    (out / "report.html").write_text(_html(blocks, f"imbestimators compare: {dataset.name}"))
+    title = f"imbestimators compare: {dataset.name}"
+    (out / "report.html").write_text(_html(blocks, title))
 
 
 def _plots(out, dataset, results, cost_matrix, notify):
@@ -114,8 +116,8 @@ def _blocks(dataset, failed, rows, images, *, metric, cost_matrix, cv, seed, com
     blocks = [
         ("h1", f"imbestimators compare: {dataset.name}"),
         ("p", f"{len(dataset.y)} samples, {dataset.X.shape[1]} feature columns; classes "
-              f"{class_text}; the minority class {dataset.positive!s} is the positive class "
-              "of the binary metrics."),
+              f"{class_text}; the minority class {dataset.positive!s} is the positive "
+              "class of the binary metrics."),
     ]
     if dataset.description:
         blocks.append(("p", dataset.description))
@@ -191,7 +193,8 @@ def _html(blocks, title):
         else:
             header, cells = content
             rows = "".join(
-                "<tr>" + "".join(f"<td>{esc(c)}</td>" for c in row) + "</tr>" for row in cells
+                "<tr>" + "".join(f"<td>{esc(c)}</td>" for c in row) + "</tr>"
+                for row in cells
             )
             parts.append(
                 "<table><tr>" + "".join(f"<th>{esc(h)}</th>" for h in header) + "</tr>"
