@@ -13,6 +13,8 @@ from ._data import InputError, load_dataset, read_cost_matrix
 from ._metrics import COST, METRICS, Scorer
 from ._report import format_leaderboard, leaderboard_rows, write_report
 
+__all__ = ["main"]
+
 _PROG = "imbestimators compare"
 
 
