@@ -1,9 +1,66 @@
-"""The ``imbestimators`` command line."""
+"""The ``imbestimators`` command line: ``imbestimators compare``."""
 
 import argparse
+import shlex
 import sys
 
-from ._demo import run_demo
+import numpy as np
+
+from ..utils import check_device
+from ._candidates import CANDIDATES, Context
+from ._compare import ranked, run_candidates
+from ._data import InputError, load_dataset, read_cost_matrix
+from ._metrics import COST, METRICS, Scorer
+from ._report import format_leaderboard, leaderboard_rows, write_report
+
+__all__ = ["main"]
+
+_PROG = "imbestimators compare"
+
+
+def _parser():
+    parser = argparse.ArgumentParser(
+        prog="imbestimators",
+        description="Neural classifiers for imbalanced and cost-sensitive problems.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    compare = commands.add_parser(
+        "compare", aliases=["demo"],
+        help="cross-validate weighting, resampling, losses and ensembles on your data",
+        description="Cross-validate imbalance-aware candidates on the same stratified "
+                    "folds and rank them. Without DATA, runs on the bundled yeast ME2 "
+                    "dataset (UCI, CC BY 4.0).",
+        epilog="candidates: " + ", ".join(
+            f"{c.name} ({c.description})" for c in CANDIDATES.values()
+        ),
+    )
+    compare.add_argument("data", nargs="?", metavar="DATA.csv",
+                         help="CSV file (optionally .gz) with a header row")
+    compare.add_argument("--target", default=None, metavar="COLUMN",
+                         help="label column of DATA.csv (default: 'target')")
+    compare.add_argument("--metric", choices=METRICS, default="average_precision",
+                         help="metric that ranks the candidates (default: %(default)s)")
+    compare.add_argument("--cost-matrix", metavar="FILE",
+                         help="JSON or CSV cost matrix C[true, predicted]: decisions "
+                              "minimise expected cost, which then ranks the candidates")
+    compare.add_argument("--cv", type=int, default=None,
+                         help="number of stratified folds (default: 5, 3 with --quick)")
+    compare.add_argument("--n-jobs", type=int, default=1,
+                         help="fits run in parallel (joblib; -1: all cores)")
+    compare.add_argument("--device", default="auto",
+                         help="torch device of the networks: auto, cpu, cuda, cuda:N")
+    compare.add_argument("--text-column", metavar="COLUMN",
+                         help="free-text column: TF-IDF features (sparse) for the models")
+    compare.add_argument("--configs", metavar="NAMES",
+                         help="comma-separated candidates to run (default: all)")
+    compare.add_argument("--out", metavar="DIR",
+                         help="write leaderboard.csv, report.md, report.html and plots "
+                              "here")
+    compare.add_argument("--seed", type=int, default=0, help="seed of folds and models")
+    compare.add_argument("--quick", action="store_true",
+                         help="3 folds, few epochs, small networks: a first look in "
+                              "seconds")
+    return parser
 
 
 def main(argv=None):
@@ -17,23 +74,108 @@ def main(argv=None):
     Returns
     -------
     status : int
-        The exit status.
+        The exit status: 0 on success, 2 on bad input, 1 when every
+        candidate failed.
+
+    Examples
+    --------
+    >>> from imbestimators.cli import main
+    >>> main(["compare", "--target", "label", "missing.csv"])
+    2
     """
-    parser = argparse.ArgumentParser(
-        prog="imbestimators",
-        description="Neural classifiers for imbalanced and cost-sensitive problems.",
-    )
-    commands = parser.add_subparsers(dest="command", required=True)
-    demo = commands.add_parser(
-        "demo", help="cross-validate NeuralClassifier on a bundled imbalanced dataset"
-    )
-    demo.add_argument("--cv", type=int, default=5, help="number of stratified folds")
-    demo.add_argument("--seed", type=int, default=0)
-    args = parser.parse_args(argv)
-    if args.command == "demo":
-        return run_demo(cv=args.cv, seed=args.seed)
-    return 2  # pragma: no cover - argparse rejects unknown commands
+    argv = sys.argv[1:] if argv is None else list(argv)
+    try:
+        args = _parser().parse_args(argv)
+    except SystemExit as exc:  # argparse has printed the usage and the error
+        return exc.code
+    try:
+        return _compare(args, argv)
+    except InputError as exc:
+        print(f"{_PROG}: error: {exc}", file=sys.stderr)
+        return 2
 
 
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+def _notify(message):
+    print(f"{_PROG}: note: {message}", file=sys.stderr)
+
+
+def _compare(args, argv):
+    names = _check_configs(args.configs)
+    if args.quick and args.configs is None:
+        skipped = [n for n in names if CANDIDATES[n].ensemble]
+        if skipped:
+            _notify(f"--quick skips the ensembles ({', '.join(skipped)}); name them in "
+                    "--configs to run them.")
+        names = [n for n in names if n not in skipped]
+    cv = args.cv if args.cv is not None else (3 if args.quick else 5)
+    if cv < 2:
+        raise InputError(f"--cv must be at least 2; got {cv}.")
+    try:
+        device = check_device(args.device)
+    except (TypeError, ValueError) as exc:
+        raise InputError(f"--device: {exc}") from exc
+    if args.data is None and args.target not in (None, "target"):
+        raise InputError("--target names a column of DATA.csv; no data file was given.")
+    if args.data is None and args.text_column is not None:
+        raise InputError(
+            "--text-column names a column of DATA.csv; no data file was given."
+        )
+    dataset = load_dataset(args.data, args.target or "target", args.text_column, args.quick)
+    cost_matrix = (
+        None if args.cost_matrix is None
+        else read_cost_matrix(args.cost_matrix, dataset.classes)
+    )
+    classes, counts = np.unique(dataset.y, return_counts=True)
+    if counts.min() < cv:
+        raise InputError(
+            f"class {classes[np.argmin(counts)]!r} has {counts.min()} samples, fewer than "
+            f"the {cv} folds of --cv: use --cv {max(2, counts.min())} or more data."
+        )
+    metric = COST if cost_matrix is not None else args.metric
+    n_jobs = args.n_jobs
+    if device.type == "cuda" and n_jobs != 1:
+        _notify("one GPU trains one network at a time: running the fits one by one.")
+        n_jobs = 1
+
+    positive = int(np.searchsorted(classes, dataset.positive))
+    context = Context(
+        seed=args.seed, quick=args.quick, device=args.device, sparse=dataset.sparse,
+        scoring=Scorer(metric, classes, positive, cost_matrix), cost_matrix=cost_matrix,
+    )
+    print(f"{dataset.name}: {len(dataset.y)} samples, {dataset.X.shape[1]} feature "
+          "columns, "
+          + ", ".join(f"class {c!s}: {n}" for c, n in zip(classes, counts)))
+    if dataset.description:
+        print(dataset.description)
+    for notice in dataset.notices:
+        _notify(notice)
+    print(f"{len(names)} candidates × {cv} stratified folds (the same folds for all), "
+          f"ranked by {metric}; device {device}.")
+
+    results = run_candidates(dataset, names, context, metric=metric, cv=cv,
+                             n_jobs=n_jobs, notify=_notify)
+    best = ranked(results, metric)
+    if not best:
+        print(f"{_PROG}: error: every candidate failed.", file=sys.stderr)
+        return 1
+    rows = leaderboard_rows(best, cost_matrix)
+    print(format_leaderboard(rows, cost_matrix, metric))
+    if args.out is not None:
+        failed = [r for r in results if r.error is not None]
+        write_report(args.out, dataset, best, failed, rows, metric=metric,
+                     cost_matrix=cost_matrix, cv=cv, seed=args.seed, command=shlex.join(["imbestimators"] + argv),
+                     notify=_notify)
+        print(f"report written to {args.out}/report.html")
+    return 0
+
+
+def _check_configs(configs):
+    if configs is None:
+        return list(CANDIDATES)
+    names = [n.strip() for n in configs.split(",") if n.strip()]
+    unknown = [n for n in names if n not in CANDIDATES]
+    if unknown or not names:
+        raise InputError(
+            f"--configs: unknown candidates {unknown!r}; choose from {list(CANDIDATES)!r}."
+        )
+    return list(dict.fromkeys(names))

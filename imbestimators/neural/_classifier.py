@@ -171,7 +171,7 @@ default='auto'
     ----------
     classes_ : ndarray of shape (n_classes,)
     n_features_in_ : int
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Defined only when X has string feature names.
     n_outputs_ : int
         Logits per sample (1 for binary problems with the catalogue's losses).

@@ -1,0 +1,118 @@
+"""Sphinx configuration: numpydoc API reference, user guide, sphinx-gallery examples.
+
+Build (warnings are errors): ``python -m sphinx -W -b html doc doc/_build/html``.
+No network is used: intersphinx is off.
+"""
+
+import importlib
+import inspect
+import os
+import pkgutil
+import re
+import sys
+from pathlib import Path
+
+# Document (and run the examples against) the source tree next to this file,
+# whatever version is installed.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import imbestimators  # noqa: E402
+
+project = "imbestimators"
+author = "The imbestimators developers"
+copyright = "the imbestimators developers"
+release = imbestimators.__version__
+version = ".".join(release.split(".")[:2])
+
+extensions = [
+    "sphinx.ext.autodoc",
+    "sphinx.ext.autosummary",
+    "sphinx.ext.mathjax",
+    "numpydoc",
+    "sphinx_gallery.gen_gallery",
+]
+
+html_theme = "alabaster"
+html_theme_options = {"description": "imbalanced and cost-sensitive classification",
+                      "fixed_sidebar": True}
+exclude_patterns = ["_build", "auto_examples/*.ipynb", "auto_examples/*.py",
+                    "auto_examples/*.zip", "auto_examples/*.json", "auto_examples/*.md5"]
+
+autosummary_generate = True
+autodoc_default_options = {"members": True, "inherited-members": False}
+numpydoc_show_class_members = False  # autosummary pages list the members
+numpydoc_class_members_toctree = False
+numpydoc_validation_checks = set()
+
+# mathjax is loaded from a CDN by the reader's browser, not at build time.
+sphinx_gallery_conf = {
+    "examples_dirs": "../examples",
+    "gallery_dirs": "auto_examples",
+    "filename_pattern": r"/plot_",
+    "abort_on_example_error": True,
+    "download_all_examples": False,
+    "remove_config_comments": True,
+    "reset_modules": ("matplotlib", "seaborn"),
+    "matplotlib_animations": False,
+    "image_scrapers": ("matplotlib",),
+    "show_memory": False,
+    "plot_gallery": os.environ.get("IMBESTIMATORS_DOC_PLOT_GALLERY", "True"),
+}
+
+# Every public callable must be in api.rst: the ``__all__`` of every public
+# module, found by walking the package, is compared with the names listed
+# there at build time (a warning, so -W fails the build).
+
+
+def _public_callables():
+    modules = ["imbestimators"] + [
+        info.name for info in pkgutil.walk_packages(imbestimators.__path__, "imbestimators.")
+        if not any(part.startswith("_") for part in info.name.split(".")[1:])
+    ]
+    names = set()
+    for module_name in modules:
+        module = importlib.import_module(module_name)
+        for name in getattr(module, "__all__", []):
+            obj = getattr(module, name)
+            if inspect.isclass(obj) or inspect.isfunction(obj):
+                # documented where it lives: the public package of its private module
+                names.add(f"{obj.__module__.split('._')[0]}.{name}")
+    return names
+
+
+def _documented(api_rst):
+    """Full names listed in api.rst's autosummary blocks, under their currentmodule."""
+    current, names = "", set()
+    for line in api_rst.splitlines():
+        match = re.match(r"\.\. currentmodule:: (\S+)", line)
+        if match:
+            current = match.group(1)
+        elif re.fullmatch(r"    [A-Za-z_]\w*", line):
+            names.add(f"{current}.{line.strip()}")
+    return names
+
+
+def _check_api_reference(app):
+    from sphinx.util import logging
+
+    documented = _documented((Path(app.srcdir) / "api.rst").read_text())
+    missing = sorted(_public_callables() - documented)
+    if missing:
+        logging.getLogger(__name__).warning(
+            "public callables missing from doc/api.rst: %s", ", ".join(missing)
+        )
+
+
+def _skip_foreign_members(app, what, name, obj, skip, options):
+    """Document a class's own members, not those inherited from scikit-learn or torch."""
+    # autodoc passes the parent's kind ("class"), autosummary the member's.
+    module = getattr(getattr(obj, "fget", obj), "__module__", None) or ""
+    if (what in ("class", "method", "attribute", "property") and not name.startswith("__")
+            and not module.startswith("imbestimators")):
+        return True
+    return None
+
+
+def setup(app):
+    app.connect("builder-inited", _check_api_reference)
+    app.connect("autodoc-skip-member", _skip_foreign_members)

@@ -1,0 +1,118 @@
+"""The candidates ``imbestimators compare`` cross-validates: name → factory.
+
+Each factory takes the run's :class:`Context` and returns an unfitted
+estimator; the command puts the per-fold preprocessing in front of it. A new
+candidate is one decorated function. Candidates registered with
+``ensemble=True`` run after the others and receive, in ``context.best``, the
+``(name, estimator)`` pairs of the best plain candidates; ``--quick`` runs
+them only when ``--configs`` names them (each costs several fits per fold).
+"""
+
+from dataclasses import dataclass, field
+
+from imblearn.over_sampling import RandomOverSampler
+from imblearn.pipeline import make_pipeline as make_imb_pipeline
+from sklearn.decomposition import TruncatedSVD
+from sklearn.ensemble import HistGradientBoostingClassifier, StackingClassifier
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from ..neural import NeuralClassifier
+
+
+@dataclass
+class Context:
+    """What a factory may use to build its estimator."""
+
+    seed: int = 0
+    quick: bool = False
+    device: str = "auto"
+    sparse: bool = False  # features are a sparse TF-IDF matrix (--text-column)
+    scoring: object = None  # scikit-learn scorer of the ranking metric
+    cost_matrix: object = None  # (n_classes, n_classes) ndarray from --cost-matrix
+    best: list = field(default_factory=list)  # (name, estimator) for ensembles
+
+    def network(self, **params):
+        """A NeuralClassifier with the command's shared training settings."""
+        settings = dict(
+            hidden_layer_sizes=(32,) if self.quick else (100,),
+            # Large batches: the per-step overhead dominates small networks.
+            max_epochs=10 if self.quick else 100,
+            batch_size=128 if self.quick else 256,
+            learning_rate=1e-2 if self.quick else 3e-3,
+            early_stopping=not self.quick,
+            scoring=self.scoring,
+            cost_matrix=self.cost_matrix,
+            device=self.device,
+            random_state=self.seed,
+        )
+        settings.update(params)
+        return NeuralClassifier(**settings)
+
+
+@dataclass(frozen=True)
+class Candidate:
+    name: str
+    factory: object
+    description: str
+    ensemble: bool = False
+
+
+CANDIDATES = {}
+
+
+def candidate(name, description, *, ensemble=False):
+    """Register ``factory(context) -> estimator`` under ``name``."""
+
+    def register(factory):
+        CANDIDATES[name] = Candidate(name, factory, description, ensemble)
+        return factory
+
+    return register
+
+
+@candidate("nn_cross_entropy", "NeuralClassifier, plain cross-entropy")
+def _nn_cross_entropy(context):
+    return context.network()
+
+
+@candidate("nn_class_weight", "NeuralClassifier(class_weight='balanced')")
+def _nn_class_weight(context):
+    return context.network(class_weight="balanced")
+
+
+@candidate("nn_oversampling", "RandomOverSampler → NeuralClassifier")
+def _nn_oversampling(context):
+    return make_imb_pipeline(
+        RandomOverSampler(random_state=context.seed), context.network()
+    )
+
+
+@candidate("logreg_class_weight",
+           "StandardScaler → LogisticRegression(class_weight='balanced')")
+def _logreg_class_weight(context):
+    return make_pipeline(
+        StandardScaler(with_mean=not context.sparse),
+        LogisticRegression(class_weight="balanced", max_iter=1000),
+    )
+
+
+@candidate("hgb_class_weight", "HistGradientBoostingClassifier(class_weight='balanced')")
+def _hgb_class_weight(context):
+    model = HistGradientBoostingClassifier(
+        class_weight="balanced", max_iter=50 if context.quick else 200,
+        early_stopping=not context.quick, random_state=context.seed,
+    )
+    if context.sparse:  # trees need dense input: reduce the TF-IDF matrix first
+        return make_pipeline(TruncatedSVD(100, random_state=context.seed), model)
+    return model
+
+
+@candidate("stack_best", "stacking of the 3 best candidates (logistic regression on "
+                         "their out-of-fold probabilities)", ensemble=True)
+def _stack_best(context):
+    return StackingClassifier(
+        context.best, final_estimator=LogisticRegression(max_iter=1000),
+        cv=3, stack_method="predict_proba",
+    )

@@ -1,0 +1,207 @@
+"""The leaderboard in the terminal, and the report files of ``--out``."""
+
+import csv
+import html
+from pathlib import Path
+
+import numpy as np
+
+from ._compare import metric_names
+from ._metrics import COST, decide
+
+N_CURVES = 5  # candidates in the precision-recall plot
+N_MATRICES = 6  # candidates in the confusion-matrix plot
+
+
+def leaderboard_rows(ranked_results, cost_matrix):
+    """One dict per candidate, best first: the rows of ``leaderboard.csv``."""
+    rows = []
+    for rank, result in enumerate(ranked_results, start=1):
+        row = {"rank": rank, "candidate": result.name, "description": result.description}
+        for metric in metric_names(cost_matrix):
+            row[f"{metric}_mean"] = result.mean(metric)
+            row[f"{metric}_std"] = result.std(metric)
+        row["fit_time_s"] = float(np.mean(result.fit_times))
+        row["n_folds"] = len(result.fold_scores)
+        rows.append(row)
+    return rows
+
+
+def _table(rows, cost_matrix, metric):
+    """Header and cells of the leaderboard; the ranking metric is starred."""
+    metrics = metric_names(cost_matrix)
+    header = ["rank", "candidate"] + [m + (" *" if m == metric else "") for m in metrics]
+    header.append("fit s / fold")
+    cells = [
+        [str(row["rank"]), row["candidate"]]
+        + [f"{row[m + '_mean']:.3f} ± {row[m + '_std']:.3f}" for m in metrics]
+        + [f"{row['fit_time_s']:.2f}"]
+        for row in rows
+    ]
+    return header, cells
+
+
+def format_leaderboard(rows, cost_matrix, metric):
+    """The leaderboard as aligned plain text."""
+    header, cells = _table(rows, cost_matrix, metric)
+    widths = [max(len(line[i]) for line in [header] + cells) for i in range(len(header))]
+
+    def line(values):
+        return "  ".join(
+            v.ljust(w) if i < 2 else v.rjust(w)
+            for i, (v, w) in enumerate(zip(values, widths))
+        )
+
+    text = [line(header), "-" * len(line(header))] + [line(c) for c in cells]
+    better = "lower" if metric == COST else "higher"
+    text.append(f"* ranked by {metric} ({better} is better); mean ± std over the folds.")
+    return "\n".join(text)
+
+
+def write_report(out, dataset, results, failed, rows, *, metric, cost_matrix, cv, seed,
+                 command, notify):
+    """Write leaderboard.csv, the plots, report.md and report.html into ``out``.
+
+    ``results`` are the successful candidates, best first.
+    """
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    with open(out / "leaderboard.csv", "w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    images = _plots(out, dataset, results, cost_matrix, notify)
+    blocks = _blocks(dataset, failed, rows, images, metric=metric,
+                     cost_matrix=cost_matrix, cv=cv, seed=seed, command=command)
+    (out / "report.md").write_text(_markdown(blocks))
+    title = f"imbestimators compare: {dataset.name}"
+    (out / "report.html").write_text(_html(blocks, title))
+
+
+def _plots(out, dataset, results, cost_matrix, notify):
+    """Draw the PNG plots; ``{}`` with a notice when matplotlib is missing."""
+    try:
+        import matplotlib.figure  # noqa: F401 (is the plot extra installed?)
+    except ImportError:
+        notify("matplotlib is not installed: no plots "
+               "(pip install 'imbestimators[plot]').")
+        return {}
+    from ._plots import confusion_matrices, precision_recall, training_curves
+
+    y_index = np.searchsorted(dataset.classes, dataset.y)
+    positive = int(np.searchsorted(dataset.classes, dataset.positive))
+    images = {
+        "pr_curves.png": precision_recall(results[:N_CURVES], y_index, positive),
+        "confusion_matrices.png": confusion_matrices(
+            results[:N_MATRICES], y_index, dataset.classes, cost_matrix
+        ),
+        "training_curves.png": training_curves(results),
+    }
+    saved = {}
+    for name, figure in images.items():
+        if figure is not None:
+            figure.savefig(out / name, dpi=100)
+            saved[name] = True
+    return saved
+
+
+def _blocks(dataset, failed, rows, images, *, metric, cost_matrix, cv, seed, command):
+    """The report as a list of (kind, content) blocks, rendered to Markdown and HTML."""
+    classes, counts = np.unique(dataset.y, return_counts=True)
+    class_text = ", ".join(f"{c!s}: {n}" for c, n in zip(classes, counts))
+    decision = (
+        "minimum expected cost under the given cost matrix" if cost_matrix is not None
+        else "most probable class"
+    )
+    blocks = [
+        ("h1", f"imbestimators compare: {dataset.name}"),
+        ("p", f"{len(dataset.y)} samples, {dataset.X.shape[1]} feature columns; classes "
+              f"{class_text}; the minority class {dataset.positive!s} is the positive "
+              "class of the binary metrics."),
+    ]
+    if dataset.description:
+        blocks.append(("p", dataset.description))
+    blocks.append((
+        "p", f"{cv}-fold stratified cross-validation (seed {seed}), the same folds for "
+             f"every candidate; preprocessing is fitted on each training fold only. "
+             f"Decisions: {decision}. Reproduce with: {command}",
+    ))
+    if dataset.notices:
+        blocks.append(("ul", dataset.notices))
+    header, cells = _table(rows, cost_matrix, metric)
+    blocks += [("h2", "Leaderboard"), ("table", (header, cells))]
+    if failed:
+        blocks += [("p", "Failed candidates:"),
+                   ("ul", [f"{r.name}: {r.error}" for r in failed])]
+    captions = {
+        "pr_curves.png": ("Precision-recall curves",
+                          "Out-of-fold probabilities of the best candidates, pooled over "
+                          "the folds (multiclass: micro-averaged over the classes)."),
+        "confusion_matrices.png": ("Confusion matrices",
+                                   "Out-of-fold decisions of the best candidates."),
+        "training_curves.png": ("Training curves",
+                                "Loss per epoch of the networks, one line per fold "
+                                "(dashed: validation part used for early stopping)."),
+    }
+    for name, (title, caption) in captions.items():
+        if name in images:
+            blocks += [("h2", title), ("p", caption), ("img", name)]
+    blocks += [("h2", "Candidates"),
+               ("ul", [f"{r['candidate']}: {r['description']}" for r in rows])]
+    return blocks
+
+
+def _markdown(blocks):
+    parts = []
+    for kind, content in blocks:
+        if kind == "h1":
+            parts.append(f"# {content}")
+        elif kind == "h2":
+            parts.append(f"## {content}")
+        elif kind == "p":
+            parts.append(content)
+        elif kind == "ul":
+            parts.append("\n".join(f"- {item}" for item in content))
+        elif kind == "img":
+            parts.append(f"![{content}]({content})")
+        else:
+            header, cells = content
+            lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+            lines += ["| " + " | ".join(c) + " |" for c in cells]
+            parts.append("\n".join(lines))
+    return "\n\n".join(parts) + "\n"
+
+
+_STYLE = (
+    "body{font-family:sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;"
+    "color:#222}table{border-collapse:collapse}td,th{border:1px solid #ccc;"
+    "padding:4px 8px;text-align:right}td:nth-child(2),th:nth-child(2){text-align:left}"
+    "th{background:#eee}img{max-width:100%}"
+)
+
+
+def _html(blocks, title):
+    esc = html.escape
+    parts = []
+    for kind, content in blocks:
+        if kind in ("h1", "h2", "p"):
+            parts.append(f"<{kind}>{esc(content)}</{kind}>")
+        elif kind == "ul":
+            parts.append("<ul>" + "".join(f"<li>{esc(i)}</li>" for i in content) + "</ul>")
+        elif kind == "img":
+            parts.append(f'<img src="{esc(content)}" alt="{esc(content)}">')
+        else:
+            header, cells = content
+            rows = "".join(
+                "<tr>" + "".join(f"<td>{esc(c)}</td>" for c in row) + "</tr>"
+                for row in cells
+            )
+            parts.append(
+                "<table><tr>" + "".join(f"<th>{esc(h)}</th>" for h in header) + "</tr>"
+                + rows + "</table>"
+            )
+    return (
+        f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        f"<title>{esc(title)}</title><style>{_STYLE}</style></head><body>\n"
+        + "\n".join(parts) + "\n</body></html>\n"
+    )

@@ -1,0 +1,224 @@
+"""``imbestimators compare`` end to end on tiny tables (``--quick``)."""
+
+import csv
+import json
+import re
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+import scipy.sparse as sp
+from sklearn.impute import SimpleImputer
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import StratifiedKFold, cross_validate
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from imbestimators.cli import main
+from imbestimators.cli._candidates import CANDIDATES, Candidate
+from imbestimators.cli._data import load_dataset
+from imbestimators.neural import NeuralClassifier
+
+QUICK = ["compare", "--quick", "--cv", "2", "--target", "label"]
+
+
+def read_csv(path):
+    with open(path, newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def logreg_like_the_cli():
+    return make_pipeline(
+        SimpleImputer(strategy="median", add_indicator=True), StandardScaler(),
+        LogisticRegression(class_weight="balanced", max_iter=1000),
+    )
+
+
+def test_report_files_and_scores_on_shared_folds(binary_csv, tmp_path, capsys):
+    pytest.importorskip("matplotlib")
+    out = tmp_path / "report"
+    status = main(QUICK + [str(binary_csv), "--configs",
+                           "logreg_class_weight,nn_class_weight", "--out", str(out)])
+    captured = capsys.readouterr()
+    assert status == 0, captured.err
+    assert "logreg_class_weight" in captured.out and "nn_class_weight" in captured.out
+
+    rows = read_csv(out / "leaderboard.csv")
+    assert [r["rank"] for r in rows] == ["1", "2"]
+    assert {r["candidate"] for r in rows} == {"logreg_class_weight", "nn_class_weight"}
+    for metric in ("average_precision", "balanced_accuracy", "f1", "roc_auc"):
+        assert f"{metric}_mean" in rows[0] and f"{metric}_std" in rows[0]
+    ap = [float(r["average_precision_mean"]) for r in rows]
+    assert ap[0] >= ap[1]  # ranked by the default metric
+    assert all(r["n_folds"] == "2" for r in rows)
+
+    # Independently: scikit-learn's cross_validate on the folds the command
+    # promises (StratifiedKFold(cv, shuffle=True, random_state=seed)).
+    table = pd.read_csv(binary_csv)
+    y = table.pop("label").to_numpy()
+    expected = cross_validate(
+        logreg_like_the_cli(), table, y,
+        cv=StratifiedKFold(2, shuffle=True, random_state=0),
+        scoring=["average_precision", "balanced_accuracy", "f1", "roc_auc"],
+    )
+    logreg = next(r for r in rows if r["candidate"] == "logreg_class_weight")
+    for metric in ("average_precision", "balanced_accuracy", "f1", "roc_auc"):
+        values = expected[f"test_{metric}"]
+        assert float(logreg[f"{metric}_mean"]) == pytest.approx(values.mean(), abs=1e-12)
+        assert float(logreg[f"{metric}_std"]) == pytest.approx(values.std(), abs=1e-12)
+
+    html = (out / "report.html").read_text()
+    images = re.findall(r'<img src="([^"]+)"', html)
+    assert set(images) == {"pr_curves.png", "confusion_matrices.png", "training_curves.png"}
+    for image in images:
+        assert (out / image).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    markdown = (out / "report.md").read_text()
+    assert "| 1 | " in markdown and "nn_class_weight" in markdown
+    assert "--configs logreg_class_weight,nn_class_weight" in markdown  # reproduce line
+
+
+def test_bundled_dataset_without_a_file(capsys):
+    status = main(["compare", "--quick", "--configs", "logreg_class_weight"])
+    captured = capsys.readouterr()
+    assert status == 0, captured.err
+    assert "yeast_me2: 1484 samples" in captured.out
+    assert "CC BY 4.0" in captured.out  # the attribution
+
+
+def test_cost_matrix_ranks_by_expected_cost(binary_csv, tmp_path, capsys):
+    cost = tmp_path / "cost.json"
+    cost.write_text(json.dumps({"0": {"1": 1}, "1": {"0": 10}}))  # a miss costs 10
+    out = tmp_path / "report"
+    status = main(QUICK + [str(binary_csv), "--configs", "logreg_class_weight",
+                           "--cost-matrix", str(cost), "--out", str(out)])
+    assert status == 0, capsys.readouterr().err
+    [row] = read_csv(out / "leaderboard.csv")
+
+    table = pd.read_csv(binary_csv)
+    y = table.pop("label").to_numpy()
+    C = np.array([[0.0, 1.0], [10.0, 0.0]])
+    fold_costs = []
+    for train, test in StratifiedKFold(2, shuffle=True, random_state=0).split(table, y):
+        proba = logreg_like_the_cli().fit(table.iloc[train], y[train]).predict_proba(
+            table.iloc[test])
+        total = 0.0
+        for p, truth in zip(proba, y[test]):
+            risks = [p[0] * C[0, j] + p[1] * C[1, j] for j in range(2)]
+            total += C[truth, int(np.argmin(risks))]
+        fold_costs.append(total / len(test))
+    assert float(row["expected_cost_mean"]) == pytest.approx(np.mean(fold_costs), abs=1e-12)
+    assert "expected_cost *" in (out / "report.md").read_text()
+
+
+def test_cost_matrix_from_csv_with_labels(tmp_path, make_table, capsys):
+    table = make_table()
+    table["label"] = np.where(table["label"] == 1, "fraud", "ok")
+    data = tmp_path / "labels.csv"
+    table.to_csv(data, index=False)
+    cost = tmp_path / "cost.csv"
+    cost.write_text("true,fraud,ok\nfraud,0,5\nok,1,0\n")
+    status = main(QUICK + [str(data), "--configs", "logreg_class_weight",
+                           "--cost-matrix", str(cost)])
+    captured = capsys.readouterr()
+    assert status == 0, captured.err
+    assert "expected_cost" in captured.out and "fraud" in captured.out
+
+
+def test_text_column_is_sparse_tfidf_into_the_network(tmp_path, capsys):
+    rng = np.random.default_rng(0)
+    spam = ["win a free prize now", "free cash prize claim", "claim your free prize"]
+    ham = ["see you at lunch", "meeting moved to noon", "call me when home",
+           "lunch at noon then", "home soon see you"]
+    y = (rng.random(90) < 0.25).astype(int)
+    text = [spam[i % 3] if label else ham[i % 5] for i, label in enumerate(y)]
+    data = tmp_path / "sms.csv"
+    pd.DataFrame({"text": text, "length": [len(t) for t in text], "label": y}).to_csv(
+        data, index=False)
+
+    dataset = load_dataset(data, "label", text_column="text", quick=True)
+    features = dataset.preprocessor.fit_transform(dataset.X)
+    assert sp.issparse(features) and features.shape[0] == 90
+    net = NeuralClassifier(max_epochs=2, hidden_layer_sizes=(4,), random_state=0)
+    net.fit(features.tocsr(), dataset.y)
+    assert net.predict_proba(features.tocsr()).shape == (90, 2)
+
+    status = main(QUICK + [str(data), "--text-column", "text",
+                           "--configs", "nn_class_weight,hgb_class_weight"])
+    captured = capsys.readouterr()
+    assert status == 0, captured.err
+    [nn_line] = [line for line in captured.out.splitlines() if "nn_class_weight" in line]
+    assert float(nn_line.split()[2]) > 0.9  # average precision on separable text
+
+
+def test_multiclass(tmp_path, make_table, capsys):
+    pytest.importorskip("matplotlib")
+    data = tmp_path / "three.csv"
+    make_table(n=150, n_classes=3).to_csv(data, index=False)
+    out = tmp_path / "report"
+    status = main(QUICK + [str(data), "--configs", "logreg_class_weight",
+                           "--metric", "f1", "--out", str(out)])
+    assert status == 0, capsys.readouterr().err
+    [row] = read_csv(out / "leaderboard.csv")
+    assert 0.0 < float(row["f1_mean"]) <= 1.0
+    assert (out / "pr_curves.png").exists()
+    assert not (out / "training_curves.png").exists()  # no network ran
+
+
+def test_categorical_and_missing_values_are_handled_with_notices(tmp_path, make_table,
+                                                                 capsys):
+    table = make_table()
+    table.loc[::7, "a"] = np.nan
+    table["colour"] = np.where(np.arange(len(table)) % 3 == 0, "red", "blue")
+    table.loc[::11, "colour"] = np.nan
+    data = tmp_path / "mixed.csv"
+    table.to_csv(data, index=False)
+    status = main(QUICK + [str(data), "--configs", "logreg_class_weight"])
+    captured = capsys.readouterr()
+    assert status == 0, captured.err
+    assert "note: one-hot encoding 1 non-numeric columns (colour" in captured.err
+    assert "note: imputing 23 missing values in 1 numeric columns (a)" in captured.err
+    assert "Traceback" not in captured.err
+
+
+def test_ensemble_of_the_best_and_a_failing_candidate(binary_csv, monkeypatch, capsys):
+    def broken(context):
+        return LogisticRegression(C=-1.0)  # rejected at fit
+
+    monkeypatch.setitem(CANDIDATES, "broken", Candidate("broken", broken, "always fails"))
+    status = main(QUICK + [str(binary_csv), "--configs",
+                           "broken,logreg_class_weight,hgb_class_weight,stack_best"])
+    captured = capsys.readouterr()
+    assert status == 0, captured.err
+    assert "note: candidate broken failed: fold" in captured.err
+    assert "stack_best" in captured.out
+    assert "broken" not in captured.out
+
+
+def test_every_candidate_failing_is_status_1(binary_csv, monkeypatch, capsys):
+    monkeypatch.setitem(CANDIDATES, "broken", Candidate(
+        "broken", lambda context: LogisticRegression(C=-1.0), "always fails"))
+    assert main(QUICK + [str(binary_csv), "--configs", "broken"]) == 1
+    assert "every candidate failed" in capsys.readouterr().err
+
+
+def test_without_matplotlib_plots_are_skipped(binary_csv, tmp_path, monkeypatch, capsys):
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # import fails
+    out = tmp_path / "report"
+    status = main(QUICK + [str(binary_csv), "--configs", "logreg_class_weight",
+                           "--out", str(out)])
+    captured = capsys.readouterr()
+    assert status == 0, captured.err
+    notes = [line for line in captured.err.splitlines() if "matplotlib" in line]
+    assert len(notes) == 1 and "no plots" in notes[0]
+    assert not list(out.glob("*.png"))
+    assert "<img" not in (out / "report.html").read_text()
+    assert (out / "leaderboard.csv").exists()
+
+
+def test_python_dash_m_entry_point():
+    done = subprocess.run([sys.executable, "-m", "imbestimators", "compare", "--help"],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0
+    assert "--cost-matrix" in done.stdout and "nn_class_weight" in done.stdout
