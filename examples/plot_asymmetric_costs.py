@@ -40,11 +40,14 @@ from imbestimators.losses import get_loss
 from imbestimators.metrics import expected_cost, make_cost_scorer
 
 try:
-    shared = Path(__file__).resolve().parents[2] / "shared" / "data" / "satimage.csv.gz"
-except NameError:  # run interactively
-    shared = Path("../shared/data/satimage.csv.gz")
-if shared.exists():
-    name, (X, y) = "satimage", load_csv(shared)
+    here = Path(__file__).resolve().parent
+except NameError:  # sphinx-gallery runs examples from their folder, without __file__
+    here = Path.cwd()
+# ../shared/data next to the repository (searched upwards: a git worktree finds it too)
+shared = next((p / "shared" / "data" for p in here.parents
+               if (p / "shared" / "data").is_dir()), None)
+if shared is not None:
+    name, (X, y) = "satimage", load_csv(shared / "satimage.csv.gz")
 else:
     name, (X, y) = "ecoli", load_ecoli(return_X_y=True)
 X_train, X_test, y_train, y_test = train_test_split(

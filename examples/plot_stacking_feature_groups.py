@@ -36,9 +36,15 @@ from sklearn.preprocessing import StandardScaler
 from imbestimators import NeuralClassifier, WeightedStackingClassifier
 from imbestimators.datasets import load_csv, load_yeast_me2
 
-path = Path(__file__).resolve().parents[2] / "shared" / "data" / "ozone_level_8hr.csv.gz"
-if path.exists():
-    X, y = load_csv(path, as_frame=True)
+try:
+    here = Path(__file__).resolve().parent
+except NameError:  # sphinx-gallery runs examples from their folder, without __file__
+    here = Path.cwd()
+# ../shared/data next to the repository (searched upwards: a git worktree finds it too)
+shared = next((p / "shared" / "data" for p in here.parents
+               if (p / "shared" / "data").is_dir()), None)
+if shared is not None:
+    X, y = load_csv(shared / "ozone_level_8hr.csv.gz", as_frame=True)
     groups = {
         "wind": [f"V{i}" for i in range(1, 27)],
         "temperature": [f"V{i}" for i in range(27, 53)],

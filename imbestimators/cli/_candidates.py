@@ -13,11 +13,12 @@ from dataclasses import dataclass, field
 from imblearn.over_sampling import RandomOverSampler
 from imblearn.pipeline import make_pipeline as make_imb_pipeline
 from sklearn.decomposition import TruncatedSVD
-from sklearn.ensemble import HistGradientBoostingClassifier, StackingClassifier
+from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
+from ..ensemble import WeightedStackingClassifier
 from ..neural import NeuralClassifier
 
 
@@ -82,6 +83,26 @@ def _nn_class_weight(context):
     return context.network(class_weight="balanced")
 
 
+@candidate("nn_focal", "NeuralClassifier(loss='focal')")
+def _nn_focal(context):
+    return context.network(loss="focal")
+
+
+@candidate("nn_logit_adjusted", "NeuralClassifier(loss='logit_adjusted')")
+def _nn_logit_adjusted(context):
+    return context.network(loss="logit_adjusted")
+
+
+@candidate("nn_fbeta", "NeuralClassifier(loss='fbeta'), stratified batches")
+def _nn_fbeta(context):
+    return context.network(loss="fbeta")
+
+
+@candidate("nn_balanced_batches", "NeuralClassifier(batch_sampling='balanced')")
+def _nn_balanced_batches(context):
+    return context.network(batch_sampling="balanced")
+
+
 @candidate("nn_oversampling", "RandomOverSampler → NeuralClassifier")
 def _nn_oversampling(context):
     return make_imb_pipeline(
@@ -109,10 +130,11 @@ def _hgb_class_weight(context):
     return model
 
 
-@candidate("stack_best", "stacking of the 3 best candidates (logistic regression on "
-                         "their out-of-fold probabilities)", ensemble=True)
+@candidate("stack_best", "WeightedStackingClassifier of the 3 best candidates "
+                         "(blend weights fitted on out-of-fold probabilities)",
+           ensemble=True)
 def _stack_best(context):
-    return StackingClassifier(
-        context.best, final_estimator=LogisticRegression(max_iter=1000),
-        cv=3, stack_method="predict_proba",
+    return WeightedStackingClassifier(
+        context.best, scoring=context.scoring, cv=3, cost_matrix=context.cost_matrix,
+        random_state=context.seed,
     )

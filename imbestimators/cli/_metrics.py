@@ -16,7 +16,7 @@ from sklearn.metrics import (
 )
 from sklearn.preprocessing import label_binarize
 
-from ..metrics import min_expected_cost_decision
+from ..metrics import expected_cost, min_expected_cost_decision
 
 METRICS = ("average_precision", "balanced_accuracy", "f1", "roc_auc")
 COST = "expected_cost"
@@ -27,14 +27,6 @@ def decide(proba, cost_matrix):
     if cost_matrix is None:
         return np.argmax(proba, axis=1)
     return min_expected_cost_decision(proba, cost_matrix)
-
-
-def expected_cost(y_index, pred_index, cost_matrix):
-    """Mean of ``C[true, predicted]`` over the samples.
-
-    To be replaced by ``imbestimators.metrics.expected_cost`` once it exists.
-    """
-    return float(np.mean(cost_matrix[y_index, pred_index]))
 
 
 def _average_precision(y, proba, pred, positive, cost_matrix):
@@ -61,7 +53,7 @@ def _balanced_accuracy(y, proba, pred, positive, cost_matrix):
 
 
 def _expected_cost(y, proba, pred, positive, cost_matrix):
-    return expected_cost(y, pred, cost_matrix)
+    return expected_cost(y, pred, cost_matrix, labels=np.arange(len(cost_matrix)))
 
 
 _FUNCTIONS = {

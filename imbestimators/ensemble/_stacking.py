@@ -94,7 +94,7 @@ default=None
     ----------
     classes_ : ndarray of shape (n_classes,)
     n_features_in_ : int
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Defined only when X has string feature names.
     estimators_ : list of estimators
         The fitted bases, in the order of ``estimators`` (with
