@@ -43,6 +43,9 @@ OPTIMIZERS = {
     "rmsprop": torch.optim.RMSprop,
 }
 
+# Optimizers whose fused implementation we use by default.
+_FUSED = {"adam", "adamw"}
+
 # Rows per forward pass at predict time. Every pass has exactly this many rows
 # (the last one is zero-padded) because CPU and GPU matrix kernels are chosen
 # by shape, and a different kernel rounds differently: with a fixed shape a
@@ -109,6 +112,8 @@ default='adam'
         L2 penalty passed to the optimizer.
     optimizer_params : dict, default=None
         Further keyword arguments of the optimizer (e.g. ``{'momentum': 0.9}``).
+        ``'adam'`` and ``'adamw'`` use torch's fused implementation on the CPU
+        and CUDA unless this sets ``fused``.
     batch_size : int or 'auto', default='auto'
         Rows per mini-batch; ``'auto'`` is ``clip(n_train // 16, 16, 256)``.
     batch_sampling : {'auto', 'shuffle', 'stratified', 'balanced'}, \
@@ -575,6 +580,11 @@ default='auto'
             else self.optimizer
         )
         optimizer_params = {"weight_decay": self.weight_decay}
+        if isinstance(self.optimizer, str) and self.optimizer in _FUSED and \
+                device.type in ("cpu", "cuda"):
+            # The same update rule in one kernel per step instead of one per
+            # tensor: 5-10% of a small network's training time on the CPU.
+            optimizer_params["fused"] = True
         optimizer_params.update(self.optimizer_params or {})
         return TensorNet(
             module=module,
@@ -679,9 +689,16 @@ default='auto'
         with out_of_memory_hint(self, X, "to predict"), torch.inference_mode(), \
                 self.net_.autocast():
             data = TensorData(as_tensor(X, device), device=device)
-            out = [_padded_forward(module, Xb, block) for Xb, _, _ in Batches(data, block)]
-        logits = torch.cat(out).float().cpu().numpy()
-        return logits.reshape(X.shape[0], -1).astype(np.float64)
+            logits = None
+            for start, (Xb, _, _) in zip(range(0, len(data), block), Batches(data, block)):
+                out = _padded_forward(module, Xb, block).reshape(Xb.shape[0], -1)
+                if logits is None:
+                    # Written in place: a list of small outputs interleaved with
+                    # the blocks' large activations fragments the heap, which
+                    # then keeps about one activation block per block of rows.
+                    logits = torch.empty((X.shape[0], out.shape[1]), dtype=torch.float32)
+                logits[start:start + out.shape[0]] = out
+        return logits.numpy().astype(np.float64)
 
     def _corrected(self, logits):
         """``logits`` shifted by ``logit_correction_`` (a no-op without it)."""
