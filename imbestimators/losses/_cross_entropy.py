@@ -77,9 +77,11 @@ class CrossEntropyLoss(BaseLoss):
         logits, target, binary = split_logits(logits, target)
         eps = self.label_smoothing
         if binary:
-            smoothed = target.to(logits.dtype) * (1.0 - eps) + eps / 2.0
+            soft_target = target.to(logits.dtype)
+            if eps:
+                soft_target = soft_target * (1.0 - eps) + eps / 2.0
             per_sample = F.binary_cross_entropy_with_logits(
-                logits, smoothed, reduction="none"
+                logits, soft_target, reduction="none"
             )
         else:
             per_sample = F.cross_entropy(
