@@ -38,7 +38,7 @@ from sklearn.neural_network import MLPClassifier
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from imbestimators import NeuralClassifier
+from imbestimators import NeuralClassifier, WeightedStackingClassifier
 from imbestimators.datasets import load_csv
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
@@ -61,6 +61,14 @@ def candidates(seed):
         "BalancedRF": BalancedRandomForestClassifier(
             random_state=seed, sampling_strategy="all", replacement=True, bootstrap=False,
             n_jobs=1),
+        # Blend weights fitted for average precision on 3 inner folds.
+        "Stack(NN,HGB,LogReg)": WeightedStackingClassifier(
+            [("nn", NeuralClassifier(class_weight="balanced", random_state=seed)),
+             ("hgb", HistGradientBoostingClassifier(class_weight="balanced",
+                                                    random_state=seed)),
+             ("logreg", make_pipeline(StandardScaler(), LogisticRegression(
+                 class_weight="balanced", max_iter=2000)))],
+            scoring="average_precision", cv=3, random_state=seed),
     }
 
 
