@@ -474,6 +474,10 @@ default='auto'
                 self.net_ = self._build_net(X, train_rows, n_outputs, loss, device)
                 self.net_.initialize()
             generator = torch.Generator(device=device).manual_seed(seed)
+            if incremental:
+                # A warm start continues from the weights, not from old settings.
+                for group in self.net_.optimizer_.param_groups:
+                    group["lr"] = self.learning_rate
             self.net_.criterion_ = loss.to(device)
             self.net_.batch_size = batch_size
             self.net_.max_epochs = epochs
@@ -581,7 +585,8 @@ default='auto'
             OPTIMIZERS[self.optimizer] if isinstance(self.optimizer, str)
             else self.optimizer
         )
-        optimizer_params = {"weight_decay": self.weight_decay}
+        # Only when set: some optimizers (LBFGS) take no weight_decay.
+        optimizer_params = {"weight_decay": self.weight_decay} if self.weight_decay else {}
         if isinstance(self.optimizer, str) and self.optimizer in _FUSED and \
                 device.type in ("cpu", "cuda"):
             # The same update rule in one kernel per step instead of one per

@@ -215,6 +215,20 @@ def test_warm_start_and_partial_fit_continue(imbalanced):
         inc.partial_fit(X, np.where(y == 1, 2, 0))
 
 
+def test_warm_start_uses_the_new_learning_rate(imbalanced):
+    X, y = imbalanced
+    clf = NeuralClassifier(warm_start=True, **{**FAST, "max_epochs": 2}).fit(X, y)
+    clf.set_params(learning_rate=1e-4).fit(X, y)
+    assert clf.net_.optimizer_.param_groups[0]["lr"] == 1e-4
+
+
+def test_lbfgs_optimizer(imbalanced):
+    X, y = imbalanced
+    clf = NeuralClassifier(optimizer=torch.optim.LBFGS, batch_size=len(y),
+                           **{**FAST, "learning_rate": 0.5, "max_epochs": 5}).fit(X, y)
+    assert roc_auc_score(y, clf.predict_proba(X)[:, 1]) > 0.85
+
+
 def test_feature_names_in(imbalanced):
     pd = pytest.importorskip("pandas")
     X, y = imbalanced
