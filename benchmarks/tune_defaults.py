@@ -45,6 +45,9 @@ CONFIGS = {
     "es_ap": dict(BASE, early_stopping=True, scoring="average_precision", max_epochs=200),
     "h256_do": dict(BASE, hidden_layer_sizes=(256,), dropout=0.2),
     "cos_do": dict(BASE, hidden_layer_sizes=(256,), dropout=0.2, callbacks=cosine(100)),
+    "ep50_do": dict(BASE, max_epochs=50, hidden_layer_sizes=(256,), dropout=0.2),
+    "ep50_wd": dict(BASE, max_epochs=50, weight_decay=1e-3, optimizer="adamw"),
+    "ep30": dict(BASE, max_epochs=30),
 }
 
 
