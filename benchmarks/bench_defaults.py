@@ -50,6 +50,10 @@ def candidates(seed):
         "NeuralClassifier()": NeuralClassifier(random_state=seed),
         "NeuralClassifier(balanced)": NeuralClassifier(class_weight="balanced",
                                                        random_state=seed),
+        # The catalogue's losses that re-balance without class weights.
+        "NeuralClassifier(focal)": NeuralClassifier(loss="focal", random_state=seed),
+        "NeuralClassifier(logit_adjusted)": NeuralClassifier(loss="logit_adjusted",
+                                                             random_state=seed),
         "MLP+scaler": make_pipeline(StandardScaler(), clone(mlp)),
         "MLP+scaler+ROS": make_imb_pipeline(StandardScaler(),
                                             RandomOverSampler(random_state=seed),
@@ -117,7 +121,14 @@ def main(argv=None):
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--out", default="benchmarks/results/defaults")
+    parser.add_argument("--merge", nargs="*", default=None, metavar="FOLDS_CSV",
+                        help="only rebuild the tables from the folds.csv of runs "
+                             "made in parts (e.g. one per core)")
     args = parser.parse_args(argv)
+    if args.merge:
+        frame = pd.concat([pd.read_csv(path) for path in args.merge], ignore_index=True)
+        write_tables(frame, Path(args.out))
+        return
     torch.set_num_threads(args.threads)
     # MLPClassifier warns at every fit that 200 epochs did not converge.
     warnings.filterwarnings("ignore", category=ConvergenceWarning)
@@ -142,7 +153,12 @@ def main(argv=None):
             print(f"{name:<16} {est_name:<28} AP {last.average_precision.mean():.3f}  "
                   f"BA {last.balanced_accuracy.mean():.3f}  "
                   f"fit {last.fit_time.sum():.1f}s", flush=True)
-    frame = pd.DataFrame(records)
+    write_tables(pd.DataFrame(records), out)
+
+
+def write_tables(frame, out):
+    """``folds.csv``, ``summary.csv`` and ``summary.md`` (printed too) in ``out``."""
+    out.mkdir(parents=True, exist_ok=True)
     frame.to_csv(out / "folds.csv", index=False)
     summary = frame.groupby(["dataset", "estimator"], as_index=False).mean(numeric_only=True)
     summary.to_csv(out / "summary.csv", index=False)

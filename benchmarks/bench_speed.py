@@ -10,7 +10,8 @@ Fairness: both sides train the same module (``imbestimators.neural.MLP``
 binary cross-entropy on that logit), the same Adam (lr 1e-3), the same batches
 (a fresh ``torch.randperm`` per epoch, rows gathered with ``index_select``
 from tensors built once), the same epochs and thread count; NeuralClassifier
-runs with ``standardize=False`` so it does no extra work on the inputs.
+runs with ``standardize=False, piecewise_bins=None`` so it does no extra work
+on the inputs.
 
 Peak memory is the largest resident-set size (RSS) sampled every 2 ms by a
 thread, minus the RSS just before the call, measured in a fresh process.
@@ -100,7 +101,8 @@ def plain_predict(module, X, block, device):
 
 def ours(cfg, device, **params):
     return NeuralClassifier(
-        hidden_layer_sizes=cfg["hidden"], standardize=False, batch_size=cfg["batch"],
+        hidden_layer_sizes=cfg["hidden"], standardize=False, piecewise_bins=None,
+        batch_size=cfg["batch"],
         max_epochs=cfg["epochs"], learning_rate=1e-3, random_state=0, device=device,
         **params,
     )

@@ -8,8 +8,17 @@ precision, balanced accuracy and fit time, then the means::
         ecoli,satimage,abalone,sick_euthyroid,us_crime,libras_move,thyroid_sick,\
 coil_2000,wine_quality,yeast_me2,oil,ozone_level_8hr,mammography,arrhythmia
 
-(``base`` is the configuration with max_epochs=100, the default before this
-study; the default is now 50.)
+(``base`` is the configuration with max_epochs=100 and no piecewise-linear
+encoding, the defaults before these studies; ``raw50`` is base with 50 epochs;
+``bins4``/``bins8``/``bins16`` add the encoding with that many bins, the
+default now being ``bins8``.) The piecewise-linear study ran on all 23 binary
+tabular datasets::
+
+    python benchmarks/tune_defaults.py raw50,bins8,bins16 \
+        abalone,abalone_19,arrhythmia,car_eval_34,car_eval_4,coil_2000,ecoli,\
+letter_img,libras_move,mammography,oil,optical_digits,ozone_level_8hr,pen_digits,\
+protein_homo,satimage,sick_euthyroid,solar_flare_m0,thyroid_sick,us_crime,\
+wine_quality,yeast_me2,yeast_ml8
 """
 
 import sys
@@ -26,7 +35,7 @@ from imbestimators import NeuralClassifier
 
 torch.set_num_threads(1)
 warnings.filterwarnings("ignore")
-BASE = dict(class_weight="balanced", max_epochs=100)
+BASE = dict(class_weight="balanced", max_epochs=100, piecewise_bins=None)
 
 
 def cosine(epochs):
@@ -48,6 +57,13 @@ CONFIGS = {
     "ep50_do": dict(BASE, max_epochs=50, hidden_layer_sizes=(256,), dropout=0.2),
     "ep50_wd": dict(BASE, max_epochs=50, weight_decay=1e-3, optimizer="adamw"),
     "ep30": dict(BASE, max_epochs=30),
+    "raw50": dict(BASE, max_epochs=50),
+    "bins4": dict(BASE, max_epochs=50, piecewise_bins=4),
+    "bins8": dict(BASE, max_epochs=50, piecewise_bins=8),
+    "bins16": dict(BASE, max_epochs=50, piecewise_bins=16),
+    "bins8_raw": dict(BASE, max_epochs=50, piecewise_bins=8, standardize=False),
+    "bins8_do": dict(BASE, max_epochs=50, piecewise_bins=8, dropout=0.3),
+    "bins8_ep25": dict(BASE, max_epochs=25, piecewise_bins=8),
 }
 
 

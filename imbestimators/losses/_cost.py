@@ -30,8 +30,9 @@ class ExpectedCostLoss(BaseLoss):
     Parameters
     ----------
     cost_matrix : array-like of shape (n_classes, n_classes), default=None
-        Filled in from ``NeuralClassifier(cost_matrix=...)``; required on
-        its own.
+        Finite, non-negative costs (as ``NeuralClassifier(cost_matrix=...)``
+        requires). Filled in from ``NeuralClassifier(cost_matrix=...)``;
+        required on its own.
     ce_weight : float, default=1.0
         :math:`\lambda \ge 0`, the weight of the cross-entropy term; 0 leaves
         the expected cost alone (which, being bounded, trains slowly from a
@@ -85,10 +86,10 @@ class ExpectedCostLoss(BaseLoss):
         if self.cost_matrix is not None:
             cost = np.asarray(self.cost_matrix, dtype=np.float64)
             square = cost.ndim == 2 and cost.shape[0] == cost.shape[1]
-            if not square or not np.all(np.isfinite(cost)):
+            if not square or not np.all(np.isfinite(cost)) or np.any(cost < 0):
                 raise ValueError(
                     "cost_matrix must be a square (n_classes, n_classes) array of "
-                    f"finite costs; got {self.cost_matrix!r}."
+                    f"finite, non-negative costs; got {self.cost_matrix!r}."
                 )
 
     def forward(self, logits, target, sample_weight=None):

@@ -64,6 +64,12 @@ class SoftFBetaLoss(_SoftCountLoss):
     stratified batches. A batch without positives gives the loss 1 with a
     zero gradient. No analytic prior correction exists.
 
+    References
+    ----------
+    M. Jansche, "Maximum Expected F-Measure Training of Logistic Regression
+    Models", HLT/EMNLP 2005 (the F-measure of soft, probability-weighted
+    counts as a training objective).
+
     Examples
     --------
     >>> import torch

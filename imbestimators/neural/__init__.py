@@ -4,7 +4,7 @@ from ._callbacks import ValidationScoring
 from ._classifier import NeuralClassifier
 from ._drw import DeferredReweighting
 from ._guards import DivergenceGuard, DivergenceWarning, InterruptedTrainingWarning
-from ._modules import MLP
+from ._modules import MLP, PiecewiseLinear
 
 __all__ = [
     "MLP",
@@ -13,5 +13,6 @@ __all__ = [
     "DivergenceWarning",
     "InterruptedTrainingWarning",
     "NeuralClassifier",
+    "PiecewiseLinear",
     "ValidationScoring",
 ]

@@ -8,6 +8,7 @@ import warnings
 from numbers import Integral, Real
 
 import numpy as np
+import scipy.sparse as sp
 import torch
 from scipy.special import expit, log_expit, log_softmax, softmax
 from skorch.callbacks import EarlyStopping
@@ -22,7 +23,7 @@ from sklearn.utils.validation import _check_sample_weight, check_is_fitted, vali
 from torch import nn
 
 from .._version import __version__
-from ..losses import BaseLoss, check_loss
+from ..losses import BaseLoss, ExpectedCostLoss, check_loss
 from ..metrics import min_expected_cost_decision
 from ..utils import check_class_weight, check_cost_matrix, check_device
 from ._batching import Batches, TensorData, as_tensor, check_class_counts, training_batches
@@ -33,7 +34,14 @@ from ._guards import (
     named_input_errors,
     out_of_memory_hint,
 )
-from ._modules import ACTIVATIONS, MLP, Standardized, column_mean_scale
+from ._modules import (
+    ACTIVATIONS,
+    MLP,
+    PiecewiseLinear,
+    Standardized,
+    column_mean_scale,
+    quantile_bins,
+)
 from ._net import PRECISIONS, TensorNet
 
 OPTIMIZERS = {
@@ -81,9 +89,20 @@ class NeuralClassifier(ClassifierMixin, BaseEstimator):
     dropout : float, default=0.0
         Dropout probability after each hidden layer of the default MLP.
     standardize : bool, default=True
-        Standardise the inputs with the mean and standard deviation of the
-        training rows, inside the network (no copy of the data is made).
-        Sparse inputs are scaled but not centred.
+        Standardise the network's inputs (the encoded features when
+        ``piecewise_bins`` encodes them) with the mean and standard deviation
+        of the training rows, inside the network (no copy of the data is
+        made). Sparse inputs are scaled but not centred.
+    piecewise_bins : int or None, default=8
+        Piecewise-linear encoding of each dense feature for the default MLP
+        (ignored with ``module`` and for sparse X): the training rows'
+        quantiles cut each feature into at most this many bins, and the
+        network sees, per bin, how far the value has come through it
+        (Gorishniy et al. 2022; :class:`~imbestimators.neural.PiecewiseLinear`).
+        It lets the network learn thresholds on single features, as trees do:
+        over the benchmark collection it raised the mean average precision by
+        about 0.05 (see the defaults guide). ``None`` feeds the (standardised)
+        features directly.
     loss : str, loss object or torch criterion, default='cross_entropy'
         A name from :func:`imbestimators.losses.available_losses`, a loss of
         :mod:`imbestimators.losses` (its parameters are tunable as
@@ -238,6 +257,7 @@ default='auto'
         "activation": [StrOptions(set(ACTIVATIONS))],
         "dropout": [Interval(Real, 0, 1, closed="left")],
         "standardize": ["boolean"],
+        "piecewise_bins": [None, Interval(Integral, 1, None, closed="left")],
         "loss": "no_validation",
         "class_weight": [None, dict, StrOptions({"balanced"})],
         "cost_matrix": [None, "array-like", dict],
@@ -271,6 +291,7 @@ default='auto'
         activation="relu",
         dropout=0.0,
         standardize=True,
+        piecewise_bins=8,
         loss="cross_entropy",
         class_weight=None,
         cost_matrix=None,
@@ -300,6 +321,7 @@ default='auto'
         self.activation = activation
         self.dropout = dropout
         self.standardize = standardize
+        self.piecewise_bins = piecewise_bins
         self.loss = loss
         self.class_weight = class_weight
         self.cost_matrix = cost_matrix
@@ -383,7 +405,7 @@ default='auto'
                 self, X, y, accept_sparse="csr", dtype=[np.float32, np.float64],
                 reset=not incremental,
             )
-        check_magnitude(X, self.standardize)
+        check_magnitude(X, self._rescales(X))
         _check_targets(y)
         if not incremental:
             self.classes_ = _sorted_labels(y if classes is None else classes)
@@ -428,8 +450,8 @@ default='auto'
         scorer = self._check_scoring()
         scorer = scorer if early_stopping else None
         sampling = self._check_batch_sampling(loss)
-        _warn_double_counting(self.loss, self.class_weight, cost_matrix,
-                              logit_correction is not None)
+        _warn_double_counting(loss, self.class_weight, cost_matrix,
+                              logit_correction is not None, sampling)
 
         random_state = check_random_state(self.random_state)
         seed = int(random_state.randint(np.iinfo(np.int32).max))
@@ -471,7 +493,10 @@ default='auto'
 
         with _seeded_torch(seed, device):
             if not incremental:
-                self.net_ = self._build_net(X, train_rows, n_outputs, loss, device)
+                self.net_ = self._build_net(
+                    X, _statistics_rows(train_rows, sample_weight), n_outputs, loss,
+                    device, random_state,
+                )
                 self.net_.initialize()
             generator = torch.Generator(device=device).manual_seed(seed)
             if incremental:
@@ -575,12 +600,30 @@ default='auto'
                 ) from exc2
         return np.sort(train), np.sort(valid)
 
-    def _build_net(self, X, train_rows, n_outputs, loss, device):
-        module = self._build_module(X.shape[1], n_outputs)
-        _check_module_output(module, X, n_outputs)
-        if self.standardize:
-            mean, scale = column_mean_scale(X, train_rows)
-            module = Standardized(module, mean, scale)
+    def _encodes(self, X):
+        """Whether the network encodes X piecewise-linearly."""
+        return self.module is None and self.piecewise_bins is not None \
+            and not sp.issparse(X)
+
+    def _rescales(self, X):
+        """Whether the network rescales X before its first layer."""
+        return self.standardize or self._encodes(X)
+
+    def _build_net(self, X, train_rows, n_outputs, loss, device, random_state):
+        if self._encodes(X):
+            lower, inv_width, columns, mean, scale = quantile_bins(
+                X, train_rows, self.piecewise_bins, random_state
+            )
+            network = self._build_module(len(mean), n_outputs)
+            if not self.standardize:
+                mean = scale = None
+            module = PiecewiseLinear(network, lower, inv_width, columns, mean, scale)
+        else:
+            module = self._build_module(X.shape[1], n_outputs)
+            _check_module_output(module, X, n_outputs)
+            if self.standardize:
+                mean, scale = column_mean_scale(X, train_rows)
+                module = Standardized(module, mean, scale)
         optimizer = (
             OPTIMIZERS[self.optimizer] if isinstance(self.optimizer, str)
             else self.optimizer
@@ -657,7 +700,8 @@ default='auto'
     # ---------------------------------------------------------- persistence
 
     def __getstate__(self):
-        state = super().__getstate__()
+        # A copy: BaseEstimator may return the instance's own __dict__.
+        state = dict(super().__getstate__())
         # loss_ is net_.criterion_: leave it to the net, whose pickling maps
         # tensors saved on a GPU to the CPU when no GPU is present.
         net = state.get("net_")
@@ -688,7 +732,7 @@ default='auto'
                 self, X, accept_sparse="csr", dtype=[np.float32, np.float64],
                 reset=False,
             )
-        check_magnitude(X, self.standardize)
+        check_magnitude(X, self._rescales(X))
         device = torch.device(self.net_.device)
         module = self.net_.module_
         module.eval()
@@ -814,6 +858,16 @@ def _sorted_labels(y):
         raise _mixed_labels(exc) from exc
 
 
+def _statistics_rows(train_rows, sample_weight):
+    """Rows whose inputs set the network's scaling and bins: the training rows
+    of positive weight, so that a zero weight is the same as a dropped row."""
+    positive = sample_weight > 0
+    if positive.all() or not positive.any():
+        return train_rows
+    positive = np.flatnonzero(positive)
+    return positive if train_rows is None else np.intersect1d(train_rows, positive)
+
+
 def _callback(item):
     """The callback of a ``callbacks`` entry: an object or a (name, object) pair."""
     return item[1] if isinstance(item, (tuple, list)) else item
@@ -831,16 +885,14 @@ def _seeded_torch(seed, device):
         yield
 
 
-def _warn_double_counting(loss, class_weight, cost_matrix, prior_corrected):
-    """Warn when the imbalance enters both the training and the decision."""
+def _warn_double_counting(loss, class_weight, cost_matrix, prior_corrected, sampling):
+    """Warn when the imbalance enters both the training and the decision.
+
+    ``loss`` is the fitted loss; ``sampling`` the batch composition in use.
+    """
     if cost_matrix is None:
         return
-    cost_trained = (
-        (isinstance(loss, str) and loss == "expected_cost")
-        or type(loss).__name__ == "ExpectedCostLoss"
-        or (isinstance(loss, type) and loss.__name__ == "ExpectedCostLoss")
-    )
-    if cost_trained:
+    if isinstance(loss, ExpectedCostLoss):
         warnings.warn(
             "cost_matrix with loss='expected_cost' counts the costs (and so the "
             "imbalance) twice: the network is trained to minimise the expected cost "
@@ -849,16 +901,39 @@ def _warn_double_counting(loss, class_weight, cost_matrix, prior_corrected):
             "probabilistic loss and decide with cost_matrix.",
             UserWarning, stacklevel=4,
         )
-    weighted = class_weight is not None or getattr(loss, "class_weight", None) is not None
-    # prior_correction undoes the class weights before the cost decision.
-    if weighted and not prior_corrected:
+    shift = _prior_shift(loss, class_weight, len(cost_matrix))
+    # prior_correction undoes the loss's shift before the cost decision.
+    if shift is not None and not prior_corrected:
         warnings.warn(
-            "class_weight together with cost_matrix counts the imbalance twice: the "
-            "class weights already shift predict_proba towards the weighted classes, "
-            "and the cost decision shifts it again. Use one of them, or set "
-            "prior_correction=True to undo the class weights before the decision.",
+            f"{shift} together with cost_matrix counts the imbalance twice: it "
+            "already shifts predict_proba towards the rare classes, and the cost "
+            "decision shifts it again. Use one of them, or set prior_correction=True "
+            "to undo the shift before the decision.",
             UserWarning, stacklevel=4,
         )
+    if sampling == "balanced":
+        warnings.warn(
+            "batch_sampling='balanced' together with cost_matrix counts the imbalance "
+            "twice: balanced batches train the network on equal class frequencies, "
+            "which shifts predict_proba towards the rare classes, and the cost "
+            "decision shifts it again (prior_correction does not undo the sampling). "
+            "Use batch_sampling='stratified' with a cost decision.",
+            UserWarning, stacklevel=4,
+        )
+
+
+def _prior_shift(loss, class_weight, n_classes):
+    """What in the loss moves predict_proba away from the class frequencies, or None."""
+    if class_weight is not None:
+        return "class_weight"
+    if getattr(loss, "class_weight", None) is not None:
+        return f"the class weights of {type(loss).__name__}"
+    if getattr(loss, "alpha", None) is not None:
+        return f"the alpha of {type(loss).__name__}"
+    correction = loss.logit_correction(n_classes)
+    if correction is not None and np.ptp(correction) > 0:
+        return f"the prior shift of {type(loss).__name__}"
+    return None
 
 
 def _padded_forward(module, X, block):

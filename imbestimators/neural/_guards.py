@@ -91,7 +91,7 @@ class DivergenceGuard(Callback):
     >>> from imbestimators import NeuralClassifier
     >>> X = np.random.RandomState(0).randn(60, 3)
     >>> y = (X[:, 0] > 0).astype(int)
-    >>> clf = NeuralClassifier(optimizer="sgd", learning_rate=1e8, max_epochs=3,
+    >>> clf = NeuralClassifier(optimizer="sgd", learning_rate=1e20, max_epochs=3,
     ...                        random_state=0)
     >>> try:
     ...     clf.fit(X, y)

@@ -1,4 +1,4 @@
-"""Networks built by ``NeuralClassifier`` and the input standardisation layer."""
+"""Networks built by ``NeuralClassifier`` and the input layers fitted on the training rows."""
 
 import numpy as np
 import scipy.sparse as sp
@@ -101,3 +101,130 @@ def column_mean_scale(X, rows=None, chunk_size=65536):
     scale = np.sqrt(var)
     scale[~(scale > 10 * np.finfo(np.float32).eps)] = 1.0
     return mean, scale
+
+
+class PiecewiseLinear(nn.Module):
+    """Piecewise-linear encoding of each feature before ``network``.
+
+    A feature with bin edges b_0 < b_1 < … < b_T becomes T inputs, the t-th
+    being ``e_t = clamp((x - b_{t-1}) / (b_t - b_{t-1}), 0, 1)``: how far
+    ``x`` has come through bin t (Gorishniy, Rubachev and Babenko, "On
+    Embeddings for Numerical Features in Tabular Deep Learning", NeurIPS
+    2022), then optionally standardised, ``(e_t - mean) / scale``. A ReLU
+    network on these inputs represents thresholds on single features, which
+    is what gradient-boosted trees find on tabular data, with one layer.
+
+    Parameters
+    ----------
+    network : torch.nn.Module
+        Maps the encoded batch of width ``len(columns)`` to logits.
+    lower, inv_width : array-like of shape (n_features, n_bins)
+        Left edge and inverse width of every bin; features with fewer bins
+        are padded with bins that ``columns`` leaves out.
+    columns : array-like of int or None, default=None
+        The real bins among the ``n_features * n_bins`` flattened ones;
+        ``None`` when every feature has ``n_bins`` bins.
+    mean, scale : array-like of shape (n_inputs,) or None, default=None
+        Standardisation of the encoded inputs (one value per real bin).
+
+    Examples
+    --------
+    One feature with edges 0, 1 and 3 (two bins):
+
+    >>> import torch
+    >>> from imbestimators.neural import PiecewiseLinear
+    >>> layer = PiecewiseLinear(torch.nn.Identity(), lower=[[0.0, 1.0]],
+    ...                         inv_width=[[1.0, 0.5]])
+    >>> layer(torch.tensor([[0.5], [2.0], [5.0]]))
+    tensor([[0.5000, 0.0000],
+            [1.0000, 0.5000],
+            [1.0000, 1.0000]])
+    """
+
+    def __init__(self, network, lower, inv_width, columns=None, mean=None, scale=None):
+        super().__init__()
+        self.network = network
+        lower = np.asarray(lower, dtype=np.float64)
+        inv_width = np.asarray(inv_width, dtype=np.float64)
+        shift = np.zeros_like(lower)
+        inv_scale = np.ones_like(lower)
+        if mean is not None:
+            real = np.arange(lower.size) if columns is None else np.asarray(columns)
+            shift.flat[real] = mean
+            inv_scale.flat[real] = 1.0 / np.asarray(scale, dtype=np.float64)
+        # (clamp(u, 0, 1) - m) * s is clamp(u * s - m * s, -m * s, (1 - m) * s)
+        # for s > 0: one multiply-add and one clamp per batch, in place.
+        slope = inv_width * inv_scale
+        for name, value in (
+            ("slope", slope),
+            ("offset", -(lower * slope) - shift * inv_scale),
+            ("low", -shift * inv_scale),
+            ("high", (1.0 - shift) * inv_scale),
+        ):
+            self.register_buffer(name, torch.as_tensor(value, dtype=torch.float32))
+        self.register_buffer(
+            "columns", None if columns is None else torch.as_tensor(columns, dtype=torch.long)
+        )
+
+    def forward(self, X):
+        encoded = torch.addcmul(self.offset, X.unsqueeze(-1), self.slope)
+        if X.requires_grad:
+            encoded = torch.clamp(encoded, self.low, self.high)
+        else:
+            encoded.clamp_(self.low, self.high)
+        encoded = encoded.flatten(1)
+        if self.columns is not None:
+            encoded = encoded.index_select(1, self.columns)
+        return self.network(encoded)
+
+
+def quantile_bins(X, rows, n_bins, random_state, max_rows=20_000):
+    """Bin edges at the quantiles of ``X[rows]``, as :class:`PiecewiseLinear` takes them.
+
+    Quantiles come from at most ``max_rows`` rows (a random subset drawn with
+    ``random_state``, as ``sklearn.preprocessing.QuantileTransformer``
+    subsamples): for a few bins that places each edge within about 1% of its
+    rank, and the work and memory stay small on millions of rows. Repeated
+    quantiles (discrete or constant features) are merged, so a binary feature
+    gets one bin and a constant one a single bin that is always 0.
+
+    Returns
+    -------
+    lower, inv_width : ndarray of shape (n_features, n_bins)
+    columns : ndarray of int or None
+    mean, scale : ndarray of shape (n_inputs,)
+        Mean and standard deviation of each encoded input over the same rows
+        (scale 1 where constant), to standardise them as the raw features.
+    """
+    rows = np.arange(X.shape[0]) if rows is None else np.asarray(rows)
+    if len(rows) > max_rows:
+        rows = np.sort(random_state.choice(rows, max_rows, replace=False))
+    n_features = X.shape[1]
+    lower = np.zeros((n_features, n_bins), dtype=np.float32)
+    inv_width = np.zeros((n_features, n_bins), dtype=np.float32)
+    counts = np.zeros(n_features, dtype=np.int64)
+    means, scales = [], []
+    levels = np.linspace(0.0, 1.0, n_bins + 1)
+    # One feature at a time: no float64 copy of X, and the encoded sample is
+    # n_bins times wider than the feature.
+    for j in range(n_features):
+        values = np.asarray(X[rows, j], dtype=np.float64)
+        # Merged in float32, the precision the network computes in.
+        edges = np.quantile(values, levels).astype(np.float32)
+        edges = np.unique(edges).astype(np.float64)
+        if len(edges) < 2:
+            edges = np.array([edges[0], edges[0] + 1.0])
+        k = len(edges) - 1
+        lower[j, :k] = edges[:-1]
+        with np.errstate(over="ignore"):
+            inv_width[j, :k] = np.minimum(1.0 / np.diff(edges), np.finfo(np.float32).max)
+        counts[j] = k
+        encoded = np.clip((values[:, None] - lower[j, :k]) * inv_width[j, :k], 0, 1)
+        means.append(encoded.mean(axis=0))
+        scales.append(encoded.std(axis=0))
+    mean, scale = np.concatenate(means), np.concatenate(scales)
+    scale[~(scale > 10 * np.finfo(np.float32).eps)] = 1.0
+    columns = None
+    if not np.all(counts == n_bins):
+        columns = np.flatnonzero(np.arange(n_bins)[None, :] < counts[:, None])
+    return lower, inv_width, columns, mean, scale

@@ -222,3 +222,103 @@ def test_python_dash_m_entry_point():
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 0
     assert "--cost-matrix" in done.stdout and "nn_class_weight" in done.stdout
+
+
+def test_seed_and_n_jobs_choose_the_folds_not_the_scores(binary_csv, tmp_path, capsys):
+    out = tmp_path / "report"
+    status = main(QUICK + [str(binary_csv), "--configs", "logreg_class_weight",
+                           "--seed", "3", "--n-jobs", "2", "--out", str(out)])
+    assert status == 0, capsys.readouterr().err
+    [row] = read_csv(out / "leaderboard.csv")
+    table = pd.read_csv(binary_csv)
+    y = table.pop("label").to_numpy()
+
+    def expected(seed):
+        return cross_validate(
+            logreg_like_the_cli(), table, y, scoring="average_precision",
+            cv=StratifiedKFold(2, shuffle=True, random_state=seed),
+        )["test_score"]
+
+    assert float(row["average_precision_mean"]) == pytest.approx(
+        expected(3).mean(), abs=1e-12)
+    assert float(row["average_precision_std"]) == pytest.approx(
+        expected(3).std(), abs=1e-12)
+    assert expected(3).mean() != pytest.approx(expected(0).mean(), abs=1e-6)
+    assert "--seed 3 --n-jobs 2" in (out / "report.md").read_text()
+
+
+def test_default_candidates_are_the_ones_promised():
+    from imblearn.over_sampling import RandomOverSampler
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    from imbestimators import WeightedStackingClassifier
+    from imbestimators.cli import _check_configs
+    from imbestimators.cli._candidates import Context
+
+    context = Context(best=[("a", LogisticRegression()), ("b", LogisticRegression())])
+    models = {name: CANDIDATES[name].factory(context) for name in _check_configs(None)}
+    expected_nn = {
+        "nn_cross_entropy": {"loss": "cross_entropy", "class_weight": None},
+        "nn_class_weight": {"class_weight": "balanced"},
+        "nn_focal": {"loss": "focal"},
+        "nn_logit_adjusted": {"loss": "logit_adjusted"},
+        "nn_fbeta": {"loss": "fbeta"},
+        "nn_balanced_batches": {"batch_sampling": "balanced"},
+    }
+    for name, params in expected_nn.items():
+        assert isinstance(models[name], NeuralClassifier), name
+        for key, value in params.items():
+            assert models[name].get_params()[key] == value, (name, key)
+    sampler, network = [step for _, step in models["nn_oversampling"].steps]
+    assert isinstance(sampler, RandomOverSampler) and isinstance(network, NeuralClassifier)
+    assert models["logreg_class_weight"][-1].class_weight == "balanced"
+    assert isinstance(models["hgb_class_weight"], HistGradientBoostingClassifier)
+    assert models["hgb_class_weight"].class_weight == "balanced"
+    assert isinstance(models["stack_best"], WeightedStackingClassifier)
+    assert [n for n, _ in models["stack_best"].estimators] == ["a", "b"]
+    assert [n for n, c in CANDIDATES.items() if c.ensemble] == ["stack_best"]
+
+
+def test_progress_bar_and_terminal_leaderboard(binary_csv, monkeypatch, capsys):
+    import importlib
+
+    # (``imbestimators.cli._compare`` as an attribute is the package's function.)
+    compare_module = importlib.import_module("imbestimators.cli._compare")
+    bars = []
+
+    class RecordingBar:
+        def __init__(self, total, **kwargs):
+            self.total, self.done = total, 0
+            bars.append(self)
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            return False
+
+        def update(self, n=1):
+            self.done += n
+
+    monkeypatch.setattr(compare_module, "tqdm", RecordingBar)
+    status = main(QUICK + [str(binary_csv), "--device", "cpu", "--configs",
+                           "logreg_class_weight,nn_class_weight"])
+    captured = capsys.readouterr()
+    assert status == 0, captured.err
+    [bar] = bars
+    assert bar.total == bar.done == 2 * 2  # candidates × folds
+    assert "device cpu" in captured.out
+    lines = captured.out.splitlines()
+    [header] = [line for line in lines if line.startswith("rank")]
+    for column in ("candidate", "average_precision *", "balanced_accuracy", "f1",
+                   "roc_auc", "fit s / fold"):
+        assert column in header
+    rows = [line for line in lines if re.match(r"[12] +(logreg|nn)_class_weight ", line)]
+    assert len(rows) == 2 and all(line.count("±") == 4 for line in rows)
+
+
+def test_console_script_is_declared():
+    from importlib.metadata import entry_points
+
+    [script] = entry_points(group="console_scripts", name="imbestimators")
+    assert script.value == "imbestimators.cli:main"

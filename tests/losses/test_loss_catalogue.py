@@ -213,3 +213,76 @@ def test_deferred_reweighting_needs_class_counts():
     clf = NeuralClassifier(loss="focal", callbacks=[drw], **TINY)
     with pytest.raises(ValueError, match="class_counts"):
         clf.fit(X, y)
+
+
+# ------------------------------------------------------- defaults of the issue
+
+# The defaults the catalogue promises (issue 3), by loss name.
+DEFAULTS = {
+    "cross_entropy": dict(class_weight=None, label_smoothing=0.0, reduction="mean"),
+    "weighted_bce": dict(pos_weight=None, reduction="mean"),
+    "focal": dict(gamma=2.0, alpha=None, reduction="mean"),
+    "class_balanced": dict(beta=0.999, base="cross_entropy"),
+    "ldam": dict(max_margin=0.5, scale=30.0),
+    "logit_adjusted": dict(tau=1.0),
+    "balanced_softmax": dict(tau=1.0),
+    "asymmetric": dict(gamma_pos=0.0, gamma_neg=4.0, clip=0.05),
+    "poly": dict(epsilon=1.0),
+    "fbeta": dict(beta=1.0),
+    "dice": dict(smooth=0.0),
+    "tversky": dict(alpha=0.5, beta=0.5, gamma=1.0),
+    "jaccard": dict(smooth=0.0),
+    "lovasz_hinge": dict(class_weight=None),
+    "mcc": dict(class_weight=None),
+    "auc": dict(surrogate="logistic", margin=1.0),
+    "expected_cost": dict(cost_matrix=None, ce_weight=1.0),
+}
+
+
+@pytest.mark.parametrize("name", sorted(DEFAULTS))
+def test_defaults_are_those_of_the_catalogue(name):
+    params = get_loss(name).get_params()
+    assert {k: params[k] for k in DEFAULTS[name]} == DEFAULTS[name]
+
+
+def test_defaults_cover_every_registered_name():
+    assert set(DEFAULTS) == set(available_losses())
+
+
+# ------------------------------------- training shifts stay out of prediction
+
+@pytest.mark.parametrize("name, n_classes", [("ldam", 3), ("ldam", 2),
+                                             ("logit_adjusted", 3), ("logit_adjusted", 2)])
+def test_predict_proba_is_the_softmax_of_the_raw_logits(name, n_classes):
+    # LDAM's margins and scale and logit adjustment's tau * log(prior) shape
+    # the training loss only: predict_proba is sigmoid/softmax of the
+    # network's own output.
+    X, y = _data(n_classes)
+    clf = NeuralClassifier(loss=name, **TINY).fit(X, y)
+    module = clf.net_.module_.eval()
+    with torch.no_grad():
+        raw = module(torch.as_tensor(X, dtype=torch.float32)).double().numpy()
+    if n_classes == 2:
+        p1 = 1.0 / (1.0 + np.exp(-raw[:, 0]))
+        expected = np.column_stack([1.0 - p1, p1])
+    else:
+        e = np.exp(raw - raw.max(axis=1, keepdims=True))
+        expected = e / e.sum(axis=1, keepdims=True)
+    np.testing.assert_allclose(clf.predict_proba(X), expected, rtol=1e-5, atol=1e-7)
+
+
+def test_expected_cost_loss_takes_the_estimators_cost_matrix_in_class_order():
+    X, y = _data(3)
+    labels = np.array(["c", "a", "b"])[y]  # classes_ is sorted: a, b, c
+    costs = {"a": {"b": 1.0, "c": 2.0}, "b": {"a": 3.0}, "c": {"a": 9.0, "b": 4.0}}
+    with pytest.warns(UserWarning, match="twice"):
+        clf = NeuralClassifier(loss="expected_cost", cost_matrix=costs, **TINY)
+        clf.fit(X, labels)
+    expected = [[0.0, 1.0, 2.0], [3.0, 0.0, 0.0], [9.0, 4.0, 0.0]]
+    np.testing.assert_array_equal(clf.loss_.cost_matrix, expected)
+    # A matrix given to the loss itself wins over the estimator's.
+    own = np.ones((3, 3)) - np.eye(3)
+    with pytest.warns(UserWarning, match="twice"):
+        clf = NeuralClassifier(loss=get_loss("expected_cost", cost_matrix=own),
+                               cost_matrix=costs, **TINY).fit(X, labels)
+    np.testing.assert_array_equal(clf.loss_.cost_matrix, own)

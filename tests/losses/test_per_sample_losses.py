@@ -43,6 +43,14 @@ def ref_cross_entropy(z, t):
     return -_log_pt(z, t)
 
 
+def ref_smoothed_cross_entropy(z, t, eps):
+    """-Σ_c t'_c log softmax(z)_c, t' = (1 - eps) one-hot + eps / C (C = 2 if binary)."""
+    log_p = _log_softmax(_as_two_columns(z))
+    n_classes = log_p.shape[1]
+    smoothed = (1 - eps) * np.eye(n_classes)[t] + eps / n_classes
+    return -(smoothed * log_p).sum(axis=1)
+
+
 def ref_focal(z, t, gamma=2.0, alpha=None):
     pt = np.exp(_log_pt(z, t))
     if alpha is None:
@@ -104,6 +112,10 @@ def _priors(c):
 
 # (id, loss factory for n_classes, reference(z, t, n_classes), classes supported)
 CASES = [
+    ("cross_entropy", lambda c: CrossEntropyLoss(),
+     lambda z, t, c: ref_smoothed_cross_entropy(z, t, 0.0), (2, 3)),
+    ("cross_entropy_smoothing", lambda c: CrossEntropyLoss(label_smoothing=0.2),
+     lambda z, t, c: ref_smoothed_cross_entropy(z, t, 0.2), (2, 3)),
     ("focal", lambda c: FocalLoss(gamma=2.0), lambda z, t, c: ref_focal(z, t, 2.0), (2, 3)),
     ("focal_alpha_binary", lambda c: FocalLoss(gamma=0.5, alpha=0.25),
      lambda z, t, c: ref_focal(z, t, 0.5, 0.25), (2,)),
@@ -368,6 +380,8 @@ def test_missing_training_information_raises(loss, message):
         (PolyLoss(class_weight=[1.0, -1.0, 1.0]), "class_weight"),
         (ExpectedCostLoss(cost_matrix=COST2), "cost_matrix"),
         (ExpectedCostLoss(cost_matrix=[[0.0, 1.0, 2.0]]), "cost_matrix"),
+        (ExpectedCostLoss(cost_matrix=-COST3), "non-negative"),
+        (ExpectedCostLoss(cost_matrix=np.where(COST3 > 3, np.inf, COST3)), "finite"),
         (FocalLoss(reduction="avg"), "reduction"),
     ],
 )

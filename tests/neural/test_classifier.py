@@ -4,11 +4,13 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 import torch
+from skorch.callbacks import Callback
 from sklearn.datasets import make_classification
 from sklearn.metrics import recall_score, roc_auc_score
 
 from imbestimators import NeuralClassifier
 from imbestimators.losses import CrossEntropyLoss
+from imbestimators.neural import MLP
 
 FAST = dict(max_epochs=15, hidden_layer_sizes=(16,), learning_rate=1e-2, random_state=0)
 
@@ -92,7 +94,8 @@ def test_random_state_none_does_not_reseed_torch(imbalanced):
 def test_sparse_input_matches_dense(imbalanced):
     X, y = imbalanced
     X = np.where(np.abs(X) > 1, X, 0).astype(np.float32)
-    params = dict(FAST, standardize=False)
+    # Sparse inputs are not encoded piecewise-linearly: compare like with like.
+    params = dict(FAST, standardize=False, piecewise_bins=None)
     dense = NeuralClassifier(**params).fit(X, y)
     sparse = NeuralClassifier(**params).fit(sp.csr_matrix(X), y)
     np.testing.assert_allclose(
@@ -122,9 +125,9 @@ def test_class_weight_equals_sample_weight_per_class(imbalanced):
 def test_zero_sample_weight_equals_dropping_samples(imbalanced):
     X, y = imbalanced
     keep = np.arange(len(y)) % 4 != 0
-    # One full batch each, so both runs take the same optimisation steps
-    # (standardisation off: its statistics would include the dropped rows).
-    params = dict(FAST, standardize=False)
+    # One full batch each, so both runs take the same optimisation steps; the
+    # input scaling and bins ignore rows of zero weight.
+    params = dict(FAST)
     weighted = NeuralClassifier(batch_size=len(y), **params)
     weighted.fit(X, y, sample_weight=keep.astype(float))
     dropped = NeuralClassifier(batch_size=int(keep.sum()), **params).fit(X[keep], y[keep])
@@ -272,8 +275,11 @@ def test_bad_parameters_are_named(imbalanced, params, fit_kwargs, match):
         (lambda X: X[:0], lambda y: y[:0], "0 sample"),
         (None, lambda y: np.linspace(0, 1, len(y)), "continuous"),
         (None, lambda y: np.zeros_like(y), "1 class"),
+        (None, lambda y: np.where(np.arange(len(y)) == 5, np.nan, y), "y contains NaN"),
+        (None, lambda y: np.where(np.arange(len(y)) == 5, np.inf, y),
+         "y contains infinity"),
     ],
-    ids=["nan", "inf", "empty", "continuous-y", "one-class"],
+    ids=["nan", "inf", "empty", "continuous-y", "one-class", "nan-y", "inf-y"],
 )
 def test_bad_data_is_rejected(imbalanced, X_change, y_change, match):
     X, y = imbalanced
@@ -288,3 +294,87 @@ def test_wrong_number_of_features_at_predict(imbalanced):
     clf = NeuralClassifier(**{**FAST, "max_epochs": 1}).fit(X, y)
     with pytest.raises(ValueError, match="features"):
         clf.predict(X[:, :3])
+
+
+def test_weight_decay_and_optimizer_params_reach_the_optimizer(imbalanced):
+    X, y = imbalanced
+    clf = NeuralClassifier(optimizer="sgd", weight_decay=0.05,
+                           optimizer_params={"momentum": 0.9},
+                           **{**FAST, "max_epochs": 1}).fit(X, y)
+    group = clf.net_.optimizer_.param_groups[0]
+    assert isinstance(clf.net_.optimizer_, torch.optim.SGD)
+    assert group["weight_decay"] == 0.05 and group["momentum"] == 0.9
+    assert group["lr"] == FAST["learning_rate"]
+    # weight decay shrinks the weights: a large one gives a smaller network norm
+    norms = []
+    for decay in (0.0, 0.5):
+        net = NeuralClassifier(optimizer="sgd", weight_decay=decay, **FAST).fit(X, y).net_
+        norms.append(sum(float((p.detach() ** 2).sum()) for p in net.module_.parameters()))
+    assert norms[1] < norms[0]
+
+
+def test_activation_and_dropout_build_the_mlp(imbalanced):
+    X, y = imbalanced
+    clf = NeuralClassifier(activation="tanh", dropout=0.3, hidden_layer_sizes=(8, 4),
+                           max_epochs=1, random_state=0).fit(X, y)
+    [mlp] = [m for m in clf.net_.module_.modules() if isinstance(m, MLP)]
+    layers = list(mlp.layers)
+    assert [type(m) for m in layers] == [
+        torch.nn.Linear, torch.nn.Tanh, torch.nn.Dropout,
+        torch.nn.Linear, torch.nn.Tanh, torch.nn.Dropout, torch.nn.Linear,
+    ]
+    assert [m.out_features for m in layers if isinstance(m, torch.nn.Linear)] == [8, 4, 1]
+    assert all(m.p == 0.3 for m in layers if isinstance(m, torch.nn.Dropout))
+
+
+def test_verbose_prints_the_epoch_table_and_silent_by_default(imbalanced, capsys):
+    X, y = imbalanced
+    NeuralClassifier(**{**FAST, "max_epochs": 2}).fit(X, y)
+    assert capsys.readouterr().out == ""
+    NeuralClassifier(verbose=1, **{**FAST, "max_epochs": 2}).fit(X, y)
+    out = capsys.readouterr().out
+    assert "train_loss" in out and "epoch" in out
+
+
+class _ValidRows(Callback):
+    def on_epoch_end(self, net, dataset_train=None, dataset_valid=None, **kwargs):
+        self.train_rows = dataset_train.rows.cpu().numpy()
+        self.valid_rows = dataset_valid.rows.cpu().numpy()
+
+
+@pytest.mark.parametrize("fraction", [0.1, 0.25])
+def test_validation_split_is_stratified(imbalanced, fraction):
+    X, y = imbalanced
+    clf = NeuralClassifier(early_stopping=True, validation_fraction=fraction,
+                           callbacks=[("rows", _ValidRows())],
+                           **{**FAST, "max_epochs": 2}).fit(X, y)
+    rows = dict(clf.net_.callbacks_)["rows"]
+    train, valid = rows.train_rows, rows.valid_rows
+    assert len(np.intersect1d(train, valid)) == 0
+    assert len(train) + len(valid) == len(y)
+    assert abs(len(valid) - fraction * len(y)) <= 1
+    # every class in the validation part in its training proportion (±1 sample)
+    counts = np.bincount(y)
+    np.testing.assert_allclose(np.bincount(y[valid]), fraction * counts, atol=1)
+
+
+def test_sparse_input_is_made_dense_one_batch_at_a_time(imbalanced, monkeypatch):
+    X, y = imbalanced
+    X = np.tile(np.where(np.abs(X) > 1, X, 0), (4, 1)).astype(np.float32)  # 1600 rows
+    y = np.tile(y, 4)
+    X_sparse = sp.csr_matrix(X)
+    densified = []
+    to_dense = sp.csr_matrix.toarray
+
+    def spy(self, *args, **kwargs):
+        densified.append(self.shape[0])
+        return to_dense(self, *args, **kwargs)
+
+    monkeypatch.setattr(sp.csr_matrix, "toarray", spy)
+    clf = NeuralClassifier(batch_size=64, **{**FAST, "max_epochs": 2}).fit(X_sparse, y)
+    assert densified and max(densified) <= 64
+    densified.clear()
+    proba = clf.predict_proba(X_sparse)
+    assert densified and max(densified) < X.shape[0]
+    assert sum(densified) == X.shape[0]
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0)

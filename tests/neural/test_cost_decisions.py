@@ -7,9 +7,9 @@ import pytest
 from sklearn.model_selection import TunedThresholdClassifierCV
 
 from imbestimators import NeuralClassifier
-from imbestimators.losses import CrossEntropyLoss
+from imbestimators.losses import CrossEntropyLoss, ExpectedCostLoss, FocalLoss
 from imbestimators.metrics import make_cost_scorer
-from imbestimators.neural._classifier import _warn_double_counting
+from imbestimators.neural._classifier import _prior_shift
 
 SMALL = dict(hidden_layer_sizes=(8,), max_epochs=15, learning_rate=0.02, random_state=0)
 
@@ -75,10 +75,6 @@ def test_tuned_threshold_finds_the_cost_threshold():
     assert tuned.best_threshold_ == pytest.approx(0.25, abs=0.1)
 
 
-class ExpectedCostLoss(CrossEntropyLoss):
-    """Stands in for the catalogue's cost loss: detected by its class name."""
-
-
 def _double_counting_warnings(**params):
     X, y = _logistic_data(100, 3)
     with warnings.catch_warnings(record=True) as caught:
@@ -99,12 +95,42 @@ def test_double_counting_warnings():
     # one of them alone, or class weights undone by the prior correction: silent
     assert _double_counting_warnings(cost_matrix=C) == []
     assert _double_counting_warnings(class_weight="balanced") == []
-    assert _double_counting_warnings(loss=ExpectedCostLoss()) == []
+    assert _double_counting_warnings(loss=ExpectedCostLoss(cost_matrix=C)) == []
     assert _double_counting_warnings(
         cost_matrix=C, class_weight="balanced", prior_correction=True) == []
 
 
 def test_double_counting_detects_the_loss_name():
     # The name is what users write; the loss itself lives in losses/.
-    with pytest.warns(UserWarning, match="counts the costs"):
-        _warn_double_counting("expected_cost", None, np.eye(2), False)
+    [message] = _double_counting_warnings(cost_matrix=[[0, 1], [3, 0]],
+                                          loss="expected_cost")
+    assert "counts the costs" in message
+
+
+@pytest.mark.parametrize("params, named", [
+    (dict(loss="weighted_bce"), "WeightedBCELoss"),
+    (dict(loss="class_balanced"), "ClassBalancedLoss"),
+    (dict(loss="logit_adjusted"), "LogitAdjustedLoss"),
+    (dict(loss=FocalLoss(alpha=0.75)), "alpha"),
+    (dict(batch_sampling="balanced"), "batch_sampling='balanced'"),
+])
+def test_double_counting_by_losses_and_sampling_that_shift_the_priors(params, named):
+    C = [[0, 1], [3, 0]]
+    [message] = _double_counting_warnings(cost_matrix=C, **params)
+    assert named in message and "twice" in message
+    # the same training without the cost decision is silent
+    assert _double_counting_warnings(**params) == []
+
+
+def test_prior_correction_silences_the_loss_shift_but_not_balanced_batches():
+    C = [[0, 1], [3, 0]]
+    assert _double_counting_warnings(cost_matrix=C, loss="logit_adjusted",
+                                     prior_correction=True) == []
+    [message] = _double_counting_warnings(cost_matrix=C, batch_sampling="balanced",
+                                          prior_correction=True)
+    assert "batch_sampling" in message
+
+
+def test_plain_losses_do_not_count_as_a_shift():
+    assert _prior_shift(CrossEntropyLoss(), None, 2) is None
+    assert _prior_shift(FocalLoss(), None, 2) is None

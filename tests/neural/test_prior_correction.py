@@ -109,3 +109,25 @@ def test_correction_improves_the_brier_score_on_real_data():
     # (0.071 against 0.163 when written; predicting the prior scores 0.085)
     assert brier_corrected < brier_trained
     assert brier_corrected < brier_score_loss(y_test, np.full(len(y_test), y_train.mean()))
+
+
+@pytest.mark.parametrize("n_classes", [2, 3])
+def test_logit_adjustment_is_undone_through_the_estimator(n_classes):
+    # loss='logit_adjusted' (tau = 1) trains z + log(pi): its raw probabilities
+    # are balanced, and prior_correction adds tau * log(pi) back.
+    X, y = _data(n_classes)
+    priors = np.bincount(y) / len(y)
+    raw = NeuralClassifier(loss="logit_adjusted", **SMALL).fit(X, y)
+    corrected = NeuralClassifier(loss="logit_adjusted", prior_correction=True,
+                                 **SMALL).fit(X, y)
+    np.testing.assert_allclose(corrected.logit_correction_, np.log(priors), rtol=1e-12)
+    z = raw.decision_function(X)
+    if n_classes == 2:
+        expected = expit(z + np.log(priors[1] / priors[0]))
+        np.testing.assert_allclose(corrected.predict_proba(X)[:, 1], expected, rtol=1e-9)
+    else:
+        expected = softmax(z + np.log(priors), axis=1)
+        np.testing.assert_allclose(corrected.predict_proba(X), expected, rtol=1e-9)
+    # the training prior comes back: the rare classes lose probability mass
+    assert np.all(corrected.predict_proba(X).mean(axis=0)[1:]
+                  < raw.predict_proba(X).mean(axis=0)[1:])

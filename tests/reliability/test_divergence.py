@@ -135,7 +135,8 @@ def test_features_of_1e30_are_standardised_away(binary_data):
 def test_raw_features_that_overflow_float32_are_refused(binary_data):
     X, y = binary_data
     with pytest.raises(ValueError, match="standardize=False"):
-        NeuralClassifier(standardize=False, max_epochs=1, **SMALL).fit(X * 1e30, y)
+        NeuralClassifier(standardize=False, piecewise_bins=None, max_epochs=1,
+                         **SMALL).fit(X * 1e30, y)
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])

@@ -142,3 +142,12 @@ def test_other_major_version_is_refused(binary_data, monkeypatch):
 def test_unfitted_estimator_round_trips():
     clf = NeuralClassifier(hidden_layer_sizes=(3,), learning_rate=0.5)
     assert pickle.loads(pickle.dumps(clf)).get_params() == clf.get_params()
+
+
+def test_pickling_leaves_the_fitted_model_unchanged(binary_data):
+    X, y = binary_data
+    clf = NeuralClassifier(**SMALL).fit(X, y)
+    before = set(vars(clf))
+    pickle.dumps(clf)
+    assert set(vars(clf)) == before
+    assert clf.loss_ is clf.net_.criterion_
