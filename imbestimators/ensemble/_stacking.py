@@ -24,6 +24,7 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
+from .._version import __version__
 from ..metrics import min_expected_cost_decision
 from ..utils import check_cost_matrix
 from ._weights import OPTIMIZERS, optimize_weights, resolve_optimizer, to_simplex
@@ -41,7 +42,8 @@ class WeightedStackingClassifier(TransformerMixin, ClassifierMixin, _BaseComposi
     tuned on the rows they are scored on, the in-sample ``oof_score_`` is
     optimistic; ``cv_score_`` is the honest estimate: the weight fit is
     itself cross-validated on the OOF rows (weights fitted on k-1 folds,
-    the held-out fold scored with them).
+    the held-out fold blended and scored with them, the fold scores
+    averaged).
 
     Read more in the :ref:`User Guide <stacking>`.
 
@@ -111,11 +113,25 @@ default=None
         Score of the weighted OOF blend. In-sample for the weights, so
         optimistic.
     cv_score_ : float
-        Honest estimate: the score of the OOF rows blended with weights
-        fitted without their fold, pooled over the folds.
+        Honest estimate: the mean of ``cv_scores_`` over the folds that could
+        be scored, as :func:`~sklearn.model_selection.cross_val_score` would
+        average them (unweighted: every fold counts once, whatever its size
+        or total sample weight). ``nan`` only if no fold could be scored.
+    cv_scores_ : ndarray of shape (n_splits,)
+        For each fold ``k`` of ``cv``: ``scoring`` of the OOF rows of fold
+        ``k`` alone (with their ``sample_weight``), blended with
+        ``cv_weights_[k]``, weights fitted on the OOF rows of the other folds
+        only. ``nan``, with a warning, for a fold whose held-out part lacks a
+        class of ``classes_`` (ranking scores such as ROC AUC or average
+        precision are undefined there), or whose score fails or is not
+        finite (e.g. its sample weights sum to 0); such folds are left out
+        of ``cv_score_``.
     cv_weights_ : ndarray of shape (n_splits, n_estimators)
-        The weights fitted for each fold of ``cv_score_`` (their spread shows
-        how stable the weights are).
+        The weights fitted for each fold of ``cv_scores_`` (their spread
+        shows how stable the weights are). The held-out blends themselves
+        are not stored: fold ``k``'s is the average of
+        ``oof_predictions_[test]`` over the estimators with weights
+        ``cv_weights_[k]``, ``test`` the held-out rows of fold ``k``.
     oof_score_uniform_ : float
         Score of the uniform average of the OOF probabilities.
     oof_scores_individual_ : ndarray of shape (n_estimators,)
@@ -127,6 +143,12 @@ default=None
     sklearn.ensemble.StackingClassifier : an unconstrained meta-learner on
         the OOF predictions.
     sklearn.ensemble.VotingClassifier : weights given by hand.
+
+    Notes
+    -----
+    A pickle (or joblib file) of the estimator records the imbestimators
+    version that wrote it; loading one written by another major version
+    raises ``ValueError``.
 
     Examples
     --------
@@ -247,8 +269,14 @@ default=None
         X = self._validate_X(X, reset=True)
         y = column_or_1d(y, warn=True)
         check_consistent_length(X, y)
-        check_classification_targets(y)
-        self.classes_ = np.unique(y)
+        try:
+            check_classification_targets(y)
+            self.classes_ = np.unique(y)
+        except TypeError as exc:
+            raise TypeError(
+                "y must hold class labels of one sortable type (all strings or all "
+                f"numbers); sorting them failed: {exc}."
+            ) from exc
         if len(self.classes_) < 2:
             raise ValueError(
                 "y must contain samples of at least 2 classes; got 1 class: "
@@ -279,16 +307,26 @@ default=None
                 optimizer_seed,
             )
 
-        # Honest estimate: every OOF row is blended with weights fitted on the
-        # other folds' OOF rows, then all rows are scored together.
-        n_samples = len(y)
-        all_rows = np.arange(n_samples)
-        held_out = np.empty((n_samples, len(self.classes_)))
+        # Honest estimate, as cross_val_score computes one: each fold's OOF rows
+        # are blended with weights fitted on the other folds' OOF rows and
+        # scored alone; cv_score_ is the mean of the fold scores. (Pooling the
+        # folds into one score mixes blends of different weights, which for
+        # ranking scores such as AP or ROC AUC is strongly pessimistic.)
+        all_rows = np.arange(len(y))
         self.cv_weights_ = np.empty((len(folds), len(bases)))
+        self.cv_scores_ = np.full(len(folds), np.nan)
+        unscored = []
         for k, (_, test) in enumerate(folds):
             self.cv_weights_[k] = fit_weights(np.setdiff1d(all_rows, test))
-            held_out[test] = _blend(self.oof_predictions_[test], self.cv_weights_[k])
-        self.cv_score_ = self._score(scorer, held_out, y, sample_weight)
+            self.cv_scores_[k], reason = self._fold_score(
+                scorer, y, y_index, sample_weight, test, self.cv_weights_[k]
+            )
+            if reason is not None:
+                unscored.append(f"fold {k}: {reason.rstrip('.')}")
+        if unscored:
+            self._warn_unscored(unscored, len(folds), y_index)
+        scored = self.cv_scores_[np.isfinite(self.cv_scores_)]
+        self.cv_score_ = float(scored.mean()) if scored.size else float("nan")
 
         score = score_on(all_rows)
         self.weights_ = fit_weights(all_rows)
@@ -339,6 +377,45 @@ default=None
             return self._score(scorer, _blend(oof, weights), y, sample_weight)
 
         return score
+
+    def _fold_score(self, scorer, y, y_index, sample_weight, test, weights):
+        """``(score, None)`` of fold ``test`` blended with ``weights``, or
+        ``(nan, reason)`` when the fold cannot be scored."""
+        missing = np.setdiff1d(np.arange(len(self.classes_)), y_index[test])
+        if missing.size:
+            # Ranking scores are undefined there and others are skewed; sklearn's
+            # scorers return nan, 0 or raise depending on the metric.
+            return np.nan, (
+                f"its held-out part has no sample of class(es) "
+                f"{self.classes_[missing].tolist()!r}"
+            )
+        try:
+            score = self._blend_score(scorer, y, sample_weight, test)(weights)
+        except Exception as exc:  # e.g. held-out sample weights summing to 0
+            return np.nan, f"the scorer failed: {type(exc).__name__}: {exc}"
+        if not np.isfinite(score):
+            return np.nan, f"the score is {score}"
+        return score, None
+
+    def _warn_unscored(self, unscored, n_folds, y_index):
+        left = n_folds - len(unscored)
+        outcome = (
+            f"cv_score_ is the mean over the other {left}" if left
+            else "cv_score_ is nan"
+        )
+        hint = (
+            " With stratified folds, every held-out part holds every class when each "
+            "class has at least "
+            f"as many samples as there are folds (class counts: "
+            f"{np.bincount(y_index, minlength=len(self.classes_)).tolist()})."
+            if any("no sample of class" in u for u in unscored) else ""
+        )
+        warnings.warn(
+            f"cv: {len(unscored)} of {n_folds} held-out folds could not be scored "
+            f"and are left out of cv_score_ (nan in cv_scores_); {outcome}. "
+            + "; ".join(unscored) + "." + hint,
+            UserWarning,
+        )
 
     def _validate_X(self, X, reset):
         # DataFrames go to the bases untouched (pipelines select columns by
@@ -402,7 +479,15 @@ default=None
             )
         else:
             cv = check_cv(self.cv, y, classifier=True)
-        folds = [(np.asarray(train), np.asarray(test)) for train, test in cv.split(X, y)]
+        try:
+            folds = [
+                (np.asarray(train), np.asarray(test)) for train, test in cv.split(X, y)
+            ]
+        except ValueError as exc:  # e.g. every class smaller than n_splits
+            raise ValueError(
+                f"cv: the folds cannot be formed: {exc} (class counts: "
+                f"{np.bincount(y_index).tolist()})"
+            ) from exc
         counts = np.zeros(len(y), dtype=int)
         for k, (train, test) in enumerate(folds):
             counts[test] += 1
@@ -425,6 +510,26 @@ default=None
         view = _FixedProba(self.classes_, proba, self.cost_matrix_)
         kwargs = {} if sample_weight is None else {"sample_weight": sample_weight}
         return float(scorer(view, np.empty((len(y), 0)), y, **kwargs))
+
+    # ---------------------------------------------------------- persistence
+
+    def __getstate__(self):
+        # A copy: object.__getstate__ returns the instance's own __dict__, which
+        # must not gain the version key.
+        state = dict(super().__getstate__())
+        state["_imbestimators_version"] = __version__
+        return state
+
+    def __setstate__(self, state):
+        state = dict(state)
+        saved = state.pop("_imbestimators_version", None)
+        if saved is not None and saved.split(".")[0] != __version__.split(".")[0]:
+            raise ValueError(
+                f"This {type(self).__name__} was saved by imbestimators {saved}, "
+                f"whose major version differs from the installed {__version__}; "
+                f"load it with imbestimators {saved.split('.')[0]}.x or fit it again."
+            )
+        super().__setstate__(state)
 
     # -------------------------------------------------------------- predict
 
@@ -577,9 +682,22 @@ def _fit_one(estimator, X, y, fit_kwargs, fold, name, k, classes, keep):
     return (estimator if keep else None), proba
 
 
+def _input_hint(exc):
+    """What to do about a base refusing non-numeric ``X`` (else ``''``)."""
+    message = str(exc)
+    if isinstance(exc, (TypeError, ValueError)) and (
+        "convert" in message or "real number" in message
+    ):
+        return (
+            " (X has non-numeric values this base cannot use: encode them inside "
+            "its pipeline, e.g. with sklearn.preprocessing.OneHotEncoder)"
+        )
+    return ""
+
+
 def _with_context(exc, context):
     """The same kind of exception, its message prefixed with ``context``."""
-    message = f"{context}: {type(exc).__name__}: {exc}"
+    message = f"{context}: {type(exc).__name__}: {exc}{_input_hint(exc)}"
     try:
         return type(exc)(message)
     except Exception:

@@ -26,6 +26,7 @@ from sklearn.svm import SVC
 from sklearn.tree import DecisionTreeClassifier
 
 from imbestimators import NeuralClassifier, WeightedStackingClassifier
+from imbestimators.ensemble._weights import optimize_weights, to_simplex
 from imbestimators.losses import CrossEntropyLoss
 from imbestimators.metrics import make_cost_scorer
 
@@ -73,15 +74,107 @@ def test_scores_are_the_scorer_on_the_blends(data, fitted):
     assert fitted.oof_score_ >= fitted.oof_scores_individual_.max() - 1e-9
 
 
+def _blend_of(oof, w):
+    """The weighted average of OOF probabilities, written out for the tests."""
+    return np.tensordot(oof, w, ([1], [0]))
+
+
+def _honest_fold_scores(oof, y, folds, metric, optimizer, sample_weight=None):
+    """Independent recomputation of ``cv_scores_``: for each fold, weights fitted
+    with the module's optimiser on the other folds' OOF rows only, then
+    ``metric`` of the fold's held-out blend alone (with its sample weights)."""
+    weights, scores = [], []
+    for _, test in folds:
+        train = np.setdiff1d(np.arange(len(y)), test)
+        sw_train = None if sample_weight is None else sample_weight[train]
+        sw_test = None if sample_weight is None else sample_weight[test]
+
+        def objective(w, train=train, sw_train=sw_train):
+            return metric(y[train], _blend_of(oof[train], to_simplex(w)), sw_train)
+
+        w = optimize_weights(objective, oof.shape[1], optimizer)
+        weights.append(w)
+        scores.append(metric(y[test], _blend_of(oof[test], w), sw_test))
+    return np.array(weights), np.array(scores)
+
+
+def _neg_log_loss(y, proba, sw):
+    return -log_loss(y, proba, sample_weight=sw)
+
+
+def _ap(y, proba, sw):
+    return average_precision_score(y, proba[:, 1], sample_weight=sw)
+
+
 def test_cv_score_blends_each_fold_with_weights_fitted_without_it(data, fitted):
     X, y = data
-    held_out = np.empty((len(y), 2))
-    for k, (_, test) in enumerate(CV.split(X, y)):
-        w = fitted.cv_weights_[k]
-        assert np.all(w >= 0) and np.isclose(w.sum(), 1.0)
-        held_out[test] = np.tensordot(fitted.oof_predictions_[test], w, ([1], [0]))
-    assert np.isclose(fitted.cv_score_, -log_loss(y, held_out))
+    folds = list(CV.split(X, y))
+    weights, scores = _honest_fold_scores(fitted.oof_predictions_, y, folds,
+                                          _neg_log_loss, "slsqp")
+    assert np.all(fitted.cv_weights_ >= 0)
+    np.testing.assert_allclose(fitted.cv_weights_.sum(1), 1.0)
+    np.testing.assert_allclose(fitted.cv_weights_, weights, atol=1e-4)
+    assert fitted.cv_scores_.shape == (len(folds),)
+    np.testing.assert_allclose(fitted.cv_scores_, scores, rtol=1e-6)
+    # The mean of the fold scores, as cross_val_score reports them.
+    assert np.isclose(fitted.cv_score_, scores.mean(), rtol=1e-6)
     assert fitted.cv_score_ <= fitted.oof_score_
+
+
+def test_cv_score_of_a_ranking_score_with_sample_weight_is_a_mean_over_folds(data):
+    # Greedy weights for AP differ between folds, so pooling the held-out blends
+    # into one AP would differ from the mean of the fold APs.
+    X, y = data
+    sw = np.random.RandomState(1).uniform(0.2, 3.0, size=len(y))
+    clf = WeightedStackingClassifier(_bases(), cv=CV, scoring="average_precision")
+    clf.fit(X, y, sample_weight=sw)
+    assert clf.optimizer_ == "greedy"
+    folds = list(CV.split(X, y))
+    weights, scores = _honest_fold_scores(clf.oof_predictions_, y, folds, _ap,
+                                          "greedy", sample_weight=sw)
+    np.testing.assert_allclose(clf.cv_weights_, weights)
+    np.testing.assert_allclose(clf.cv_scores_, scores)
+    assert np.isclose(clf.cv_score_, scores.mean())
+    pooled = np.empty((len(y), 2))
+    for w, (_, test) in zip(weights, folds):
+        pooled[test] = _blend_of(clf.oof_predictions_[test], w)
+    assert not np.isclose(clf.cv_score_, _ap(y, pooled, sw))
+
+
+@pytest.mark.filterwarnings("ignore:The least populated class:UserWarning")
+@pytest.mark.filterwarnings("ignore:No positive class found:UserWarning")
+def test_a_held_out_fold_without_a_class_is_left_out_with_a_warning(data):
+    X, y = data
+    y = y.copy()
+    y[y == 1] = 0
+    y[[3, 4]] = 1  # 2 positives, 3 folds: one held-out part has none
+    cv = StratifiedKFold(3, shuffle=True, random_state=0)
+    folds = list(cv.split(X, y))
+    empty = [k for k, (_, test) in enumerate(folds) if not y[test].any()]
+    assert len(empty) == 1
+    clf = WeightedStackingClassifier(_bases(), cv=cv, scoring="average_precision")
+    with pytest.warns(UserWarning, match=(
+        rf"cv: 1 of 3 held-out folds could not be scored.*fold {empty[0]}: its "
+        r"held-out part has no sample of class\(es\) \[1\].*class counts: \[238, 2\]"
+    )):
+        clf.fit(X, y)
+    _, scores = _honest_fold_scores(clf.oof_predictions_, y, folds, _ap, "greedy")
+    assert np.isnan(clf.cv_scores_[empty[0]])
+    kept = np.delete(np.arange(3), empty)
+    np.testing.assert_allclose(clf.cv_scores_[kept], scores[kept])
+    assert np.isclose(clf.cv_score_, scores[kept].mean())
+
+
+def test_a_held_out_fold_of_zero_weight_is_left_out_with_a_warning(data):
+    X, y = data
+    folds = list(CV.split(X, y))
+    sw = np.ones(len(y))
+    sw[folds[1][1]] = 0.0  # log-loss of fold 1 is 0 / 0
+    clf = WeightedStackingClassifier(_bases(), cv=CV)
+    with pytest.warns(UserWarning, match=r"fold 1: the scorer failed"):
+        clf.fit(X, y, sample_weight=sw)
+    assert np.isnan(clf.cv_scores_[1]) and np.isfinite(clf.cv_scores_[[0, 2]]).all()
+    assert np.isclose(clf.cv_score_, clf.cv_scores_[[0, 2]].mean())
 
 
 def test_in_sample_oof_score_is_optimistic_with_many_noise_estimators():
@@ -324,3 +417,39 @@ def test_a_base_without_sample_weight_is_named_in_a_warning(data):
                                      cv=CV)
     with pytest.warns(UserWarning, match="'knn'.*does not accept sample_weight"):
         clf.fit(X, y, sample_weight=np.ones(len(y)))
+
+
+class _CountingNB(GaussianNB):
+    """GaussianNB that counts its fits (in this process: n_jobs=None)."""
+
+    fits = 0
+
+    def fit(self, X, y, sample_weight=None):
+        type(self).fits += 1
+        return super().fit(X, y, sample_weight=sample_weight)
+
+
+@pytest.mark.parametrize("refit, extra", [(True, 1), (False, 0)])
+def test_refit_false_trains_no_extra_model(data, refit, extra):
+    X, y = data
+    _CountingNB.fits = 0
+    clf = WeightedStackingClassifier([("nb", _CountingNB()), ("lr", LogisticRegression())],
+                                     cv=CV, refit=refit).fit(X, y)
+    assert _CountingNB.fits == CV.get_n_splits() + extra
+    _CountingNB.fits = 0
+    clf.predict_proba(X)
+    assert _CountingNB.fits == 0
+
+
+def test_differential_evolution_is_seeded_by_random_state(data):
+    X, y = data
+    params = dict(optimizer="differential_evolution", scoring="roc_auc",
+                  optimizer_params={"maxiter": 5}, cv=3)
+    first = WeightedStackingClassifier(_bases(), random_state=0, **params).fit(X, y)
+    again = WeightedStackingClassifier(_bases(), random_state=0, **params).fit(X, y)
+    assert first.optimizer_ == "differential_evolution"
+    np.testing.assert_array_equal(first.weights_, again.weights_)
+    np.testing.assert_array_equal(first.cv_weights_, again.cv_weights_)
+    assert np.all(first.weights_ >= 0) and np.isclose(first.weights_.sum(), 1.0)
+    # The weights are the best found for the in-sample score: no worse than uniform.
+    assert first.oof_score_ >= first.oof_score_uniform_ - 1e-12
