@@ -86,7 +86,7 @@ class NeuralClassifier(ClassifierMixin, BaseEstimator):
     activation : {'relu', 'tanh', 'logistic', 'identity', 'gelu', 'silu', \
 'leaky_relu'}, default='relu'
         Activation of the default MLP.
-    dropout : float, default=0.0
+    dropout : float, default=0.1
         Dropout probability after each hidden layer of the default MLP.
     standardize : bool, default=True
         Standardise the network's inputs (the encoded features when
@@ -289,7 +289,7 @@ default='auto'
         module_params=None,
         hidden_layer_sizes=(100,),
         activation="relu",
-        dropout=0.0,
+        dropout=0.1,
         standardize=True,
         piecewise_bins=8,
         loss="cross_entropy",
