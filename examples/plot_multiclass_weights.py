@@ -3,8 +3,8 @@ Per-class weights and sample weights on a multiclass problem
 ============================================================
 
 Six kinds of glass, from 76 fragments of building windows down to 9 pieces
-of tableware: a network trained on the plain average loss serves the large
-classes and neglects the small ones. This example compares, with the same
+of tableware: a network trained on the plain average loss can serve the large
+classes and neglect the small ones. This example compares, with the same
 stratified folds:
 
 * no weights;
@@ -93,8 +93,14 @@ print(f"same prediction on {same:.1%} of the samples")
 # %%
 # Recall per class
 # ----------------
-# Weighting trades recall of the large classes for recall of the small ones;
-# the dict puts the trade where we want it.
+# Weighting is no free lunch, and on 214 fragments it is noisy: one fragment
+# more or less moves the recall of containers (13) or tableware (9) by about
+# 0.1. Here the unweighted network already reaches a balanced accuracy of
+# 0.727, and ``'balanced'`` lowers it to 0.692: it loses some recall on both
+# building classes and also on vehicle float and containers, and gains none
+# on any class. The dict lifts tableware to full recall at the price of one
+# container, for the best balanced accuracy of the four (0.732). Check a
+# weighting on your own folds before trusting it.
 recalls = {name: recall_score(y, pred, average=None) for name, pred in predictions.items()}
 fig, ax = plt.subplots(figsize=(9, 4), layout="constrained")
 width = 0.8 / len(recalls)

@@ -24,9 +24,9 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
-from .._version import __version__
 from ..metrics import min_expected_cost_decision
 from ..utils import check_cost_matrix
+from ..utils._persistence import checked_state, stamped_state
 from ._weights import OPTIMIZERS, optimize_weights, resolve_optimizer, to_simplex
 
 _OPTIMIZER_PARAMS = {"slsqp": {"maxiter", "ftol"}, "greedy": {"n_iter"}}
@@ -514,22 +514,10 @@ default=None
     # ---------------------------------------------------------- persistence
 
     def __getstate__(self):
-        # A copy: object.__getstate__ returns the instance's own __dict__, which
-        # must not gain the version key.
-        state = dict(super().__getstate__())
-        state["_imbestimators_version"] = __version__
-        return state
+        return stamped_state(super().__getstate__())
 
     def __setstate__(self, state):
-        state = dict(state)
-        saved = state.pop("_imbestimators_version", None)
-        if saved is not None and saved.split(".")[0] != __version__.split(".")[0]:
-            raise ValueError(
-                f"This {type(self).__name__} was saved by imbestimators {saved}, "
-                f"whose major version differs from the installed {__version__}; "
-                f"load it with imbestimators {saved.split('.')[0]}.x or fit it again."
-            )
-        super().__setstate__(state)
+        super().__setstate__(checked_state(state, type(self).__name__))
 
     # -------------------------------------------------------------- predict
 

@@ -22,10 +22,10 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 from torch import nn
 
-from .._version import __version__
 from ..losses import BaseLoss, ExpectedCostLoss, check_loss
 from ..metrics import min_expected_cost_decision
 from ..utils import check_class_weight, check_cost_matrix, check_device
+from ..utils._persistence import checked_state, stamped_state
 from ._batching import Batches, TensorData, as_tensor, check_class_counts, training_batches
 from ._callbacks import ValidationScoring
 from ._guards import (
@@ -700,25 +700,17 @@ default='auto'
     # ---------------------------------------------------------- persistence
 
     def __getstate__(self):
-        # A copy: BaseEstimator may return the instance's own __dict__.
-        state = dict(super().__getstate__())
+        state = stamped_state(super().__getstate__())
         # loss_ is net_.criterion_: leave it to the net, whose pickling maps
         # tensors saved on a GPU to the CPU when no GPU is present.
         net = state.get("net_")
         if net is not None and state.get("loss_") is getattr(net, "criterion_", None):
             del state["loss_"]
             state["_loss_is_criterion"] = True
-        state["_imbestimators_version"] = __version__
         return state
 
     def __setstate__(self, state):
-        saved = state.pop("_imbestimators_version", None)
-        if saved is not None and saved.split(".")[0] != __version__.split(".")[0]:
-            raise ValueError(
-                f"This {type(self).__name__} was saved by imbestimators {saved}, "
-                f"whose major version differs from the installed {__version__}; "
-                f"load it with imbestimators {saved.split('.')[0]}.x or fit it again."
-            )
+        state = checked_state(state, type(self).__name__)
         if state.pop("_loss_is_criterion", False):
             state["loss_"] = state["net_"].criterion_
         super().__setstate__(state)

@@ -1,7 +1,5 @@
 """The piecewise-linear input encoding of the default network (``piecewise_bins``)."""
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 import scipy.sparse as sp
@@ -133,19 +131,11 @@ def test_a_threshold_on_one_feature_is_learned_with_bins():
     assert ap_binned > 0.9 and ap_binned > ap_raw + 0.3
 
 
-def _shared_data(name):
-    for parent in Path(__file__).resolve().parents:
-        path = parent / "shared" / "data" / f"{name}.csv.gz"
-        if path.exists():
-            return path
-    pytest.skip(f"../shared/data/{name}.csv.gz is not available")
-
-
 @pytest.mark.slow
-def test_bins_raise_average_precision_on_real_lab_values():
+def test_bins_raise_average_precision_on_real_lab_values(shared_dataset):
     # thyroid_sick: 3772 patients, 52 lab and history features, 6 % positives;
     # trees beat a network on raw features here by thresholding lab values.
-    X, y = load_csv(_shared_data("thyroid_sick"))
+    X, y = load_csv(shared_dataset("thyroid_sick"))
     X_train, X_test, y_train, y_test = train_test_split(
         X, y, test_size=0.3, stratify=y, random_state=0)
     params = dict(class_weight="balanced", max_epochs=30, random_state=0)

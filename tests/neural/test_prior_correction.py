@@ -1,7 +1,5 @@
 """prior_correction: probabilities for the training class distribution."""
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 import torch
@@ -86,18 +84,10 @@ def test_losses_without_an_analytic_correction_raise_before_training(loss):
     assert not hasattr(clf, "net_")
 
 
-def _shared_data(name):
-    for parent in Path(__file__).resolve().parents:
-        path = parent / "shared" / "data" / f"{name}.csv.gz"
-        if path.exists():
-            return path
-    pytest.skip(f"../shared/data/{name}.csv.gz is not available")
-
-
 @pytest.mark.slow
-def test_correction_improves_the_brier_score_on_real_data():
+def test_correction_improves_the_brier_score_on_real_data(shared_dataset):
     # abalone: 4177 samples, 9.3 % positives (IR 9.7)
-    X, y = load_csv(_shared_data("abalone"))
+    X, y = load_csv(shared_dataset("abalone"))
     X_train, X_test, y_train, y_test = train_test_split(
         X, y, test_size=0.3, stratify=y, random_state=0)
     params = dict(class_weight="balanced", hidden_layer_sizes=(16,), max_epochs=15,

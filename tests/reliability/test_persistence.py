@@ -1,14 +1,12 @@
 """Item 4: saved models load with identical predictions, across devices and
 with their version checked."""
 
-import io
 import os
 import pickle
 import subprocess
 import sys
 from pathlib import Path
 
-import joblib
 import numpy as np
 import pytest
 import scipy.sparse as sp
@@ -16,9 +14,9 @@ import torch
 from skorch.exceptions import DeviceWarning
 
 import imbestimators
+from imbestimators.utils import _persistence
 from imbestimators import NeuralClassifier
 from imbestimators.losses import TorchCriterionLoss
-from imbestimators.neural import _classifier
 
 REPO = Path(__file__).resolve().parents[2]
 SMALL = dict(hidden_layer_sizes=(8,), max_epochs=3, random_state=0)
@@ -33,15 +31,6 @@ def _assert_same(a, b):
         np.testing.assert_array_equal(left, right)
 
 
-def _joblib_round_trip(clf):
-    buffer = io.BytesIO()
-    joblib.dump(clf, buffer)
-    buffer.seek(0)
-    return joblib.load(buffer)
-
-
-@pytest.mark.parametrize("round_trip", [lambda c: pickle.loads(pickle.dumps(c)),
-                                        _joblib_round_trip], ids=["pickle", "joblib"])
 @pytest.mark.parametrize("params", [
     {},
     {"early_stopping": True, "scoring": "average_precision", "dropout": 0.3},
@@ -122,7 +111,7 @@ def test_pickle_states_the_version(binary_data):
 
 def _pickled_as_version(clf, version, monkeypatch):
     with monkeypatch.context() as patch:
-        patch.setattr(_classifier, "__version__", version)
+        patch.setattr(_persistence, "__version__", version)
         return pickle.dumps(clf)
 
 

@@ -7,13 +7,11 @@ ValueError/TypeError with a message naming the offending parameter. Any other
 exception, a NaN probability, or a refused valid case is a bug.
 """
 
-import io
 import pickle
 import re
 import warnings
 from concurrent.futures import ThreadPoolExecutor
 
-import joblib
 import numpy as np
 import pandas as pd
 import pytest
@@ -24,8 +22,8 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.tree import DecisionTreeClassifier
 
 import imbestimators
+from imbestimators.utils import _persistence
 from imbestimators import NeuralClassifier, WeightedStackingClassifier
-from imbestimators.ensemble import _stacking
 
 from .test_properties import (
     COST_KINDS,
@@ -191,15 +189,6 @@ def _stack(refit):
     )
 
 
-def _joblib_round_trip(clf):
-    buffer = io.BytesIO()
-    joblib.dump(clf, buffer)
-    buffer.seek(0)
-    return joblib.load(buffer)
-
-
-@pytest.mark.parametrize("round_trip", [lambda c: pickle.loads(pickle.dumps(c)),
-                                        _joblib_round_trip], ids=["pickle", "joblib"])
 @pytest.mark.parametrize("refit", [True, False], ids=["refit", "fold_models"])
 def test_round_trip_gives_identical_predictions(binary_data, round_trip, refit):
     X, y = binary_data
@@ -222,13 +211,13 @@ def test_pickle_states_the_version_and_refuses_another_major(binary_data, monkey
     assert clf.__getstate__()["_imbestimators_version"] == imbestimators.__version__
     major = int(imbestimators.__version__.split(".")[0])
     with monkeypatch.context() as patch:
-        patch.setattr(_stacking, "__version__", f"{major + 1}.0.0")
+        patch.setattr(_persistence, "__version__", f"{major + 1}.0.0")
         data = pickle.dumps(clf)
     with pytest.raises(ValueError, match=rf"saved by imbestimators {major + 1}\.0\.0.*"
                                          "major version"):
         pickle.loads(data)
     with monkeypatch.context() as patch:
-        patch.setattr(_stacking, "__version__", f"{major}.999.0")
+        patch.setattr(_persistence, "__version__", f"{major}.999.0")
         data = pickle.dumps(clf)
     np.testing.assert_array_equal(pickle.loads(data).predict_proba(X),
                                   clf.predict_proba(X))
