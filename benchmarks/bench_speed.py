@@ -10,8 +10,8 @@ Fairness: both sides train the same module (``imbestimators.neural.MLP``
 binary cross-entropy on that logit), the same Adam (lr 1e-3), the same batches
 (a fresh ``torch.randperm`` per epoch, rows gathered with ``index_select``
 from tensors built once), the same epochs and thread count; NeuralClassifier
-runs with ``standardize=False, piecewise_bins=None`` so it does no extra work
-on the inputs.
+runs with ``standardize=False, piecewise_bins=None, dropout=0.0``: the same
+network as the loop's, with no extra work on the inputs.
 
 Peak memory is the largest resident-set size (RSS) sampled every 2 ms by a
 thread, minus the RSS just before the call, measured in a fresh process.
@@ -102,7 +102,7 @@ def plain_predict(module, X, block, device):
 def ours(cfg, device, **params):
     return NeuralClassifier(
         hidden_layer_sizes=cfg["hidden"], standardize=False, piecewise_bins=None,
-        batch_size=cfg["batch"],
+        dropout=0.0, batch_size=cfg["batch"],
         max_epochs=cfg["epochs"], learning_rate=1e-3, random_state=0, device=device,
         **params,
     )
@@ -190,6 +190,27 @@ def comparisons(cfg, device, repeats):
             fit_mlp, lambda: ours(cfg, device).fit(X, y), repeats,
         ), ">= 2x faster"))
     return rows
+
+
+def matmul_speeds(cfg, repeats=2000):
+    """Median seconds of the hidden layer's matrix product: torch float32, NumPy float64.
+
+    What bounds the ratio to MLPClassifier: the same products in its precision.
+    """
+    n, h = cfg["batch"], cfg["hidden"][0]
+    a, b = torch.randn(n, h), torch.randn(h, h)
+    a64, b64 = a.double().numpy(), b.double().numpy()
+    times = []
+    for product in (lambda: a @ b, lambda: a64 @ b64):
+        for _ in range(50):
+            product()
+        samples = []
+        for _ in range(repeats):
+            start = time.perf_counter()
+            product()
+            samples.append(time.perf_counter() - start)
+        times.append(statistics.median(samples))
+    return times
 
 
 # ---------------------------------------------------------------- memory
@@ -280,6 +301,12 @@ def main():
     with threadpool_limits(args.threads):
         rows = comparisons(cfg, torch.device("cpu"), args.repeats)
     print_table("CPU (ratio = ours / baseline, median of paired runs)", rows)
+
+    with threadpool_limits(args.threads):
+        t32, t64 = matmul_speeds(cfg)
+    print(f"\ncontext: one {cfg['batch']}x{cfg['hidden'][0]}x{cfg['hidden'][0]} matrix "
+          f"product takes {t32 * 1e6:.0f} us in torch float32 and {t64 * 1e6:.0f} us in "
+          f"NumPy float64 (MLPClassifier's precision): {t64 / t32:.2f}x")
 
     fit_mem, fit_bytes, pred_mem, pred_bytes = memory(cfg, args.threads)
     print(f"\npeak RSS growth: fit {fit_mem:.2f}x X ({fit_bytes / 2**20:.0f} MiB), "
