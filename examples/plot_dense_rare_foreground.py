@@ -7,8 +7,8 @@ small faint squares in noise. Plain cross-entropy learns that "background
 everywhere" is already a very good answer, and predicts no foreground at all
 at the usual 0.5 threshold. Losses that look at the foreground directly
 (focal with a large ``alpha`` on the foreground, Dice, Tversky with
-``beta > alpha``) do find it. (Focal with ``alpha=0.75`` still predicts no
-foreground here: ``alpha`` matters as much as ``gamma``.)
+``beta > alpha``) do find it. (Focal with ``gamma=2`` and no ``alpha``
+still predicts no foreground here: ``alpha`` matters as much as ``gamma``.)
 
 The losses of :mod:`imbestimators.losses` are plain ``torch.nn.Module``\\ s:
 this example uses them in an ordinary PyTorch training loop, no estimator.
@@ -18,27 +18,16 @@ Dense binary logits have shape ``(N, 1, H, W)`` and targets ``(N, H, W)``.
 # %%
 # Data: faint 3x3 squares in Gaussian noise
 # -----------------------------------------
+# :func:`~imbestimators.datasets.make_rare_foreground` draws two 3x3 squares
+# per 24x24 image, with a signal of 1.2 noise standard deviations.
 import torch
 from torch import nn
 
+from imbestimators.datasets import make_rare_foreground
 from imbestimators.losses import CrossEntropyLoss, DiceLoss, FocalLoss, TverskyLoss
 
-SIZE, SIGNAL = 24, 1.2
-
-
-def make_images(n_images, generator):
-    target = torch.zeros(n_images, SIZE, SIZE, dtype=torch.long)
-    for image in target:
-        for _ in range(2):
-            row, col = torch.randint(0, SIZE - 3, (2,), generator=generator).tolist()
-            image[row:row + 3, col:col + 3] = 1
-    noise = torch.randn(n_images, 1, SIZE, SIZE, generator=generator)
-    return noise + SIGNAL * target[:, None].float(), target
-
-
-generator = torch.Generator().manual_seed(0)
-X_train, y_train = make_images(32, generator)
-X_test, y_test = make_images(64, generator)
+X_train, y_train = map(torch.from_numpy, make_rare_foreground(32, random_state=0))
+X_test, y_test = map(torch.from_numpy, make_rare_foreground(64, random_state=1))
 print(f"foreground pixels: {y_train.float().mean():.1%}")
 
 # %%
