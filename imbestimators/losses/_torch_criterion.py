@@ -54,7 +54,17 @@ class TorchCriterionLoss(BaseLoss):
             )
 
     def n_outputs(self, n_classes):
-        return 1 if isinstance(self.criterion, _ONE_LOGIT) else n_classes
+        if not isinstance(self.criterion, _ONE_LOGIT):
+            return n_classes
+        if n_classes != 2:
+            # One logit cannot tell three classes apart: refuse rather than
+            # train a network whose probabilities have the wrong columns.
+            raise ValueError(
+                f"loss={type(self.criterion).__name__}() takes one logit per sample "
+                f"and is binary; got {n_classes} classes. Use "
+                "torch.nn.CrossEntropyLoss() or loss='cross_entropy' for more classes."
+            )
+        return 1
 
     def _per_sample_criterion(self):
         """A copy of ``criterion`` with ``reduction='none'``, made once."""

@@ -188,6 +188,17 @@ def test_torch_criterion_as_loss(imbalanced):
     np.testing.assert_allclose(bce.predict_proba(X), ours.predict_proba(X), rtol=1e-4)
 
 
+@pytest.mark.parametrize("criterion", [torch.nn.BCEWithLogitsLoss(),
+                                       torch.nn.SoftMarginLoss()])
+def test_one_logit_criterion_refuses_three_classes_before_training(three_classes,
+                                                                   criterion):
+    X, y = three_classes
+    clf = NeuralClassifier(loss=criterion, **FAST)
+    with pytest.raises(ValueError, match=r"loss=.*binary; got 3 classes"):
+        clf.fit(X, y)
+    assert not hasattr(clf, "net_")
+
+
 def test_loss_object_is_not_modified(imbalanced):
     X, y = imbalanced
     loss = CrossEntropyLoss()

@@ -20,7 +20,7 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from imbestimators import NeuralClassifier
-from imbestimators.losses import available_losses, get_loss
+from imbestimators.losses import TorchCriterionLoss, available_losses, get_loss
 
 # Reproducible in CI (no example database, no random seed between runs).
 SETTINGS = dict(deadline=None, derandomize=True, database=None,
@@ -272,9 +272,21 @@ def test_fit_predicts_finite_probabilities_or_names_the_parameter(problem):
     assert np.isin(predicted, clf.classes_).all()
 
 
+# The catalogue by name, and plain torch criteria wrapped by TorchCriterionLoss.
+TORCH_CRITERIA = {
+    "torch:CrossEntropyLoss": lambda: TorchCriterionLoss(torch.nn.CrossEntropyLoss()),
+    "torch:BCEWithLogitsLoss": lambda: TorchCriterionLoss(
+        torch.nn.BCEWithLogitsLoss(pos_weight=torch.tensor(3.0))),
+}
+
+
+def _loss(name):
+    return TORCH_CRITERIA[name]() if name in TORCH_CRITERIA else get_loss(name)
+
+
 @settings(max_examples=60, **SETTINGS)
 @given(
-    loss_name=st.sampled_from(available_losses()),
+    loss_name=st.sampled_from(available_losses() + sorted(TORCH_CRITERIA)),
     n_classes=st.integers(2, 4),
     n=st.integers(1, 16),
     logit_scale=st.sampled_from([1.0, 100.0]),
@@ -292,7 +304,7 @@ def test_loss_value_and_gradient_are_finite(
     if cost is not None:
         np.fill_diagonal(cost, 0.0)
     try:
-        loss = get_loss(loss_name).with_training_info(
+        loss = _loss(loss_name).with_training_info(
             class_counts=counts, class_priors=counts / counts.sum(), cost_matrix=cost,
         )
     except (ValueError, TypeError) as exc:
