@@ -13,6 +13,7 @@ Run::
 """
 
 import argparse
+import functools
 import threading
 import time
 
@@ -73,8 +74,8 @@ def main():
         clf = NeuralClassifier(hidden_layer_sizes=(64,), max_epochs=epochs,
                                batch_size=args.batch_size, device=args.device,
                                random_state=0)
-        for phase, call in (("fit", lambda: clf.fit(X, y)),
-                            ("predict", lambda: clf.predict_proba(X))):
+        for phase, call in (("fit", functools.partial(clf.fit, X, y)),
+                            ("predict", functools.partial(clf.predict_proba, X))):
             tic = time.perf_counter()
             with PeakRSS() as rss:
                 call()

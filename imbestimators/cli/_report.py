@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 
 from ._compare import metric_names
-from ._metrics import COST, decide
+from ._metrics import COST
 
 N_CURVES = 5  # candidates in the precision-recall plot
 N_MATRICES = 6  # candidates in the confusion-matrix plot

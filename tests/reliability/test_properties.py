@@ -185,6 +185,39 @@ def _kind(draw, kinds, broken):
     return draw(st.sampled_from([k for k, ok in kinds.items() if ok != broken]))
 
 
+def draw_inputs(draw, broken, counts, x_kinds=X_KINDS):
+    """X, y, sample_weight and cost_matrix of ``counts[k]`` samples of class k.
+
+    The input that ``broken`` names ('X', 'y', 'sample_weight' or
+    'cost_matrix') is drawn from its invalid kinds, the others from valid ones;
+    ``x_kinds`` are the kinds of X to draw from. Also returns the generator,
+    for the caller's further inputs.
+    """
+    n_classes = len(counts)
+    y_index = np.repeat(np.arange(n_classes), counts)
+    y_index = y_index[np.array(draw(st.permutations(range(len(y_index)))))]
+    n_features = draw(st.integers(1, 4))
+    rng = np.random.RandomState(draw(st.integers(0, 2**16)))
+    # Shifted by class: there is something to learn.
+    values = rng.randn(len(y_index), n_features) + y_index[:, None]
+
+    x_kind = _kind(draw, x_kinds, broken == "X")
+    scale = draw(st.sampled_from([1.0, 1e-30, 1e10, 1e30]))
+    if x_kind == "float16" and scale > 6e4 and broken != "X":
+        scale = 1.0  # float16 overflows to inf above 65504
+    y_kind = _kind(draw, Y_KINDS, broken == "y" and n_classes > 1)
+    if y_kind == "bool" and n_classes > 2:
+        y_kind = "int"
+    w_kind = _kind(draw, WEIGHT_KINDS, broken == "sample_weight")
+    c_kind = _kind(draw, COST_KINDS, broken == "cost_matrix")
+
+    X = make_X(x_kind, values, scale, rng)
+    y = make_y(y_kind, y_index, rng)
+    sample_weight = make_sample_weight(w_kind, len(y_index), rng)
+    cost_matrix = make_cost_matrix(c_kind, _labels_of(y), rng)
+    return X, y, sample_weight, cost_matrix, rng
+
+
 @st.composite
 def problems(draw):
     """One fit call: data, labels, weights, costs and estimator parameters.
@@ -197,30 +230,12 @@ def problems(draw):
     ))
     n_classes = draw(st.integers(1 if broken == "y" else 2, 4))
     counts = draw(st.lists(st.integers(1, 6), min_size=n_classes, max_size=n_classes))
-    y_index = np.repeat(np.arange(n_classes), counts)
-    y_index = y_index[np.array(draw(st.permutations(range(len(y_index)))))]
-    n_features = draw(st.integers(1, 4))
-    rng = np.random.RandomState(draw(st.integers(0, 2**16)))
-    # Shifted by class: there is something to learn.
-    values = rng.randn(len(y_index), n_features) + y_index[:, None]
-
-    x_kind = _kind(draw, X_KINDS, broken == "X")
-    scale = draw(st.sampled_from([1.0, 1e-30, 1e10, 1e30]))
-    if x_kind == "float16" and scale > 6e4 and broken != "X":
-        scale = 1.0  # float16 overflows to inf above 65504
-    y_kind = _kind(draw, Y_KINDS, broken == "y" and n_classes > 1)
-    if y_kind == "bool" and n_classes > 2:
-        y_kind = "int"
-    w_kind = _kind(draw, WEIGHT_KINDS, broken == "sample_weight")
-    c_kind = _kind(draw, COST_KINDS, broken == "cost_matrix")
-    cw_kind = _kind(draw, CLASS_WEIGHT_KINDS, broken == "class_weight")
-
-    X = make_X(x_kind, values, scale, rng)
-    y = make_y(y_kind, y_index, rng)
+    X, y, sample_weight, cost_matrix, rng = draw_inputs(draw, broken, counts)
     labels = _labels_of(y)
+    cw_kind = _kind(draw, CLASS_WEIGHT_KINDS, broken == "class_weight")
     params = dict(
         loss=draw(st.sampled_from(available_losses())),
-        cost_matrix=make_cost_matrix(c_kind, labels, rng),
+        cost_matrix=cost_matrix,
         class_weight=make_class_weight(cw_kind, labels, rng),
         early_stopping=draw(st.booleans()),
         batch_size=draw(st.sampled_from(["auto", 1, 3, 64])),
@@ -228,7 +243,6 @@ def problems(draw):
         hidden_layer_sizes=(3,),
         random_state=0,
     )
-    sample_weight = make_sample_weight(w_kind, len(y_index), rng)
     return X, y, sample_weight, params, set() if broken is None else {broken}
 
 
@@ -264,11 +278,15 @@ def test_fit_predicts_finite_probabilities_or_names_the_parameter(problem):
         proba = clf.predict_proba(X)
         predicted = clf.predict(X)
     assert not invalid, f"invalid {sorted(invalid)} was accepted"
-    n_samples = len(np.asarray(y))
+    assert_valid_predictions(clf, y, proba, predicted, atol=1e-6)
+
+
+def assert_valid_predictions(clf, y, proba, predicted, atol):
+    """Finite probabilities summing to 1 over ``classes_``, labels among them."""
     np.testing.assert_array_equal(clf.classes_, _labels_of(y))
-    assert proba.shape == (n_samples, len(clf.classes_))
+    assert proba.shape == (len(np.asarray(y)), len(clf.classes_))
     assert np.all(np.isfinite(proba)) and np.all(proba >= 0)
-    np.testing.assert_allclose(proba.sum(axis=1), 1.0, atol=1e-6)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0, atol=atol)
     assert np.isin(predicted, clf.classes_).all()
 
 

@@ -25,15 +25,7 @@ import imbestimators
 from imbestimators.utils import _persistence
 from imbestimators import NeuralClassifier, WeightedStackingClassifier
 
-from .test_properties import (
-    COST_KINDS,
-    WEIGHT_KINDS,
-    _labels_of,
-    make_cost_matrix,
-    make_sample_weight,
-    make_X,
-    make_y,
-)
+from .test_properties import assert_valid_predictions, draw_inputs
 
 SETTINGS = dict(deadline=None, derandomize=True, database=None,
                 suppress_health_check=[HealthCheck.too_slow])
@@ -57,11 +49,6 @@ X_KINDS = {
     "object_string": False, "pandas_categorical": False, "pandas_string": False,
     "nan": False, "inf": False,
 }
-Y_KINDS = {
-    "int": True, "str": True, "bool": True, "float_integral": True,
-    "pandas_categorical": True, "column": True,
-    "object_mixed": False, "float_continuous": False,
-}
 OPTIMIZERS = {"auto": None, "slsqp": None, "greedy": {"n_iter": 5},
               "differential_evolution": {"maxiter": 2, "popsize": 4}}
 
@@ -69,10 +56,6 @@ OPTIMIZERS = {"auto": None, "slsqp": None, "greedy": {"n_iter": 5},
 def _bases():
     return [("lr", LogisticRegression(max_iter=200)),
             ("tree", DecisionTreeClassifier(max_depth=2, random_state=0))]
-
-
-def _kind(draw, kinds, broken):
-    return draw(st.sampled_from([k for k, ok in kinds.items() if ok != broken]))
 
 
 @st.composite
@@ -87,33 +70,14 @@ def problems(draw):
     counts = draw(st.lists(st.integers(low, 6), min_size=n_classes, max_size=n_classes))
     if broken == "cv":
         counts[draw(st.integers(0, n_classes - 1))] = 1
-    y_index = np.repeat(np.arange(n_classes), counts)
-    y_index = y_index[np.array(draw(st.permutations(range(len(y_index)))))]
-    n_features = draw(st.integers(1, 4))
-    rng = np.random.RandomState(draw(st.integers(0, 2**16)))
-    values = rng.randn(len(y_index), n_features) + y_index[:, None]
-
-    x_kind = _kind(draw, X_KINDS, broken == "X")
-    scale = draw(st.sampled_from([1.0, 1e-30, 1e10, 1e30]))
-    if x_kind == "float16" and scale > 6e4 and broken != "X":
-        scale = 1.0  # float16 overflows to inf above 65504
-    y_kind = _kind(draw, Y_KINDS, broken == "y" and n_classes > 1)
-    if y_kind == "bool" and n_classes > 2:
-        y_kind = "int"
-    w_kind = _kind(draw, WEIGHT_KINDS, broken == "sample_weight")
-    c_kind = _kind(draw, COST_KINDS, broken == "cost_matrix")
-
-    X = make_X(x_kind, values, scale, rng)
-    y = make_y(y_kind, y_index, rng)
-    labels = _labels_of(y)
+    X, y, sample_weight, cost_matrix, _ = draw_inputs(draw, broken, counts, X_KINDS)
     optimizer = draw(st.sampled_from(sorted(OPTIMIZERS)))
     params = dict(
         scoring=draw(st.sampled_from(["neg_log_loss", "balanced_accuracy"])),
         optimizer=optimizer, optimizer_params=OPTIMIZERS[optimizer],
-        cost_matrix=make_cost_matrix(c_kind, labels, rng),
+        cost_matrix=cost_matrix,
         refit=draw(st.booleans()), cv=CV, random_state=0,
     )
-    sample_weight = make_sample_weight(w_kind, len(y_index), rng)
     return X, y, sample_weight, params, set() if broken is None else {broken}
 
 
@@ -145,12 +109,7 @@ def test_fit_predicts_finite_probabilities_or_names_the_parameter(problem):
         proba = clf.predict_proba(X)
         predicted = clf.predict(X)
     assert not invalid, f"invalid {sorted(invalid)} was accepted"
-    n_samples = len(np.asarray(y))
-    np.testing.assert_array_equal(clf.classes_, _labels_of(y))
-    assert proba.shape == (n_samples, len(clf.classes_))
-    assert np.all(np.isfinite(proba)) and np.all(proba >= 0)
-    np.testing.assert_allclose(proba.sum(axis=1), 1.0, atol=1e-9)
-    assert np.isin(predicted, clf.classes_).all()
+    assert_valid_predictions(clf, y, proba, predicted, atol=1e-9)
     weights = clf.weights_
     assert np.all(weights >= 0) and np.isclose(weights.sum(), 1.0)
     assert np.isfinite(clf.oof_score_) and np.isfinite(clf.cv_score_)
