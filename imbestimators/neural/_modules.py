@@ -145,15 +145,16 @@ class PiecewiseLinear(nn.Module):
         super().__init__()
         self.network = network
         lower = np.asarray(lower, dtype=np.float64)
-        inv_width = np.asarray(inv_width, dtype=np.float64)
-        shift = np.zeros_like(lower)
-        inv_scale = np.ones_like(lower)
-        if mean is not None:
-            real = np.arange(lower.size) if columns is None else np.asarray(columns)
-            shift.flat[real] = mean
-            inv_scale.flat[real] = 1.0 / np.asarray(scale, dtype=np.float64)
+        n_bins = lower.shape[1]
+        real = np.arange(lower.size) if columns is None else np.asarray(columns)
+        lower = lower.ravel()[real]
+        inv_width = np.asarray(inv_width, dtype=np.float64).ravel()[real]
+        shift = np.zeros_like(lower) if mean is None else np.asarray(mean, np.float64)
+        inv_scale = (np.ones_like(lower) if scale is None
+                     else 1.0 / np.asarray(scale, dtype=np.float64))
         # (clamp(u, 0, 1) - m) * s is clamp(u * s - m * s, -m * s, (1 - m) * s)
-        # for s > 0: one multiply-add and one clamp per batch, in place.
+        # for s > 0: per batch one column gather, one multiply-add and one
+        # clamp in place, on the real bins only.
         slope = inv_width * inv_scale
         for name, value in (
             ("slope", slope),
@@ -162,19 +163,15 @@ class PiecewiseLinear(nn.Module):
             ("high", (1.0 - shift) * inv_scale),
         ):
             self.register_buffer(name, torch.as_tensor(value, dtype=torch.float32))
-        self.register_buffer(
-            "columns", None if columns is None else torch.as_tensor(columns, dtype=torch.long)
-        )
+        # The feature each encoded input reads.
+        self.register_buffer("features", torch.as_tensor(real // n_bins, dtype=torch.long))
 
     def forward(self, X):
-        encoded = torch.addcmul(self.offset, X.unsqueeze(-1), self.slope)
+        encoded = torch.addcmul(self.offset, X.index_select(1, self.features), self.slope)
         if X.requires_grad:
             encoded = torch.clamp(encoded, self.low, self.high)
         else:
             encoded.clamp_(self.low, self.high)
-        encoded = encoded.flatten(1)
-        if self.columns is not None:
-            encoded = encoded.index_select(1, self.columns)
         return self.network(encoded)
 
 
