@@ -391,7 +391,7 @@ default=None
             )
         try:
             score = self._blend_score(scorer, y, sample_weight, test)(weights)
-        except Exception as exc:  # e.g. held-out sample weights summing to 0
+        except (ValueError, ZeroDivisionError) as exc:  # e.g. weights summing to 0
             return np.nan, f"the scorer failed: {type(exc).__name__}: {exc}"
         if not np.isfinite(score):
             return np.nan, f"the score is {score}"
