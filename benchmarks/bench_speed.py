@@ -192,25 +192,27 @@ def comparisons(cfg, device, repeats):
     return rows
 
 
-def matmul_speeds(cfg, repeats=2000):
-    """Median seconds of the hidden layer's matrix product: torch float32, NumPy float64.
+def median_time(fn, repeats, warmup=50):
+    for _ in range(warmup):
+        fn()
+    samples = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        samples.append(time.perf_counter() - start)
+    return statistics.median(samples)
 
-    What bounds the ratio to MLPClassifier: the same products in its precision.
+
+def product_speeds(cfg, repeats=2000):
+    """Median seconds of one hidden-layer float32 product in torch and in NumPy.
+
+    ``MLPClassifier`` keeps float32 input in float32 and runs its products
+    through NumPy's BLAS: this shows whether either side has faster products.
     """
     n, h = cfg["batch"], cfg["hidden"][0]
-    a, b = torch.randn(n, h), torch.randn(h, h)
-    a64, b64 = a.double().numpy(), b.double().numpy()
-    times = []
-    for product in (lambda: a @ b, lambda: a64 @ b64):
-        for _ in range(50):
-            product()
-        samples = []
-        for _ in range(repeats):
-            start = time.perf_counter()
-            product()
-            samples.append(time.perf_counter() - start)
-        times.append(statistics.median(samples))
-    return times
+    a, w = torch.randn(n, h), torch.randn(h, h)
+    a_np, w_np = a.numpy(), w.numpy()
+    return median_time(lambda: a @ w, repeats), median_time(lambda: a_np @ w_np, repeats)
 
 
 # ---------------------------------------------------------------- memory
@@ -303,10 +305,11 @@ def main():
     print_table("CPU (ratio = ours / baseline, median of paired runs)", rows)
 
     with threadpool_limits(args.threads):
-        t32, t64 = matmul_speeds(cfg)
-    print(f"\ncontext: one {cfg['batch']}x{cfg['hidden'][0]}x{cfg['hidden'][0]} matrix "
-          f"product takes {t32 * 1e6:.0f} us in torch float32 and {t64 * 1e6:.0f} us in "
-          f"NumPy float64 (MLPClassifier's precision): {t64 / t32:.2f}x")
+        t_torch, t_numpy = product_speeds(cfg)
+    print(f"\ncontext: one {cfg['batch']}x{cfg['hidden'][0]}x{cfg['hidden'][0]} float32 "
+          f"product takes {t_torch * 1e6:.0f} us in torch and {t_numpy * 1e6:.0f} us in "
+          f"NumPy (MLPClassifier's BLAS): {t_numpy / t_torch:.2f}x; "
+          "benchmarks/bench_speed_limits.py shows what bounds the MLPClassifier ratio")
 
     fit_mem, fit_bytes, pred_mem, pred_bytes = memory(cfg, args.threads)
     print(f"\npeak RSS growth: fit {fit_mem:.2f}x X ({fit_bytes / 2**20:.0f} MiB), "

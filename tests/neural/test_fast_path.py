@@ -5,6 +5,8 @@ dataset indexing, no copy of X, no per-batch host synchronisation, and the
 per-batch hooks of user callbacks still called.
 """
 
+import warnings
+
 import numpy as np
 import pytest
 import skorch.dataset
@@ -161,3 +163,43 @@ def test_cuda_moves_data_once(data, monkeypatch):
     assert all(X_t.is_cuda and p.is_cuda for X_t, p in seen)
     # One tensor on the device for the whole fit: moved once, not per epoch.
     assert len({X_t.data_ptr() for X_t, _ in seen}) == 1
+
+
+
+def _synchronisations(fit):
+    """The number of host synchronisations of the CUDA device during ``fit()``."""
+    torch.cuda.set_sync_debug_mode("warn")
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            fit()
+    finally:
+        torch.cuda.set_sync_debug_mode("default")
+    return sum("synchroniz" in str(w.message) for w in caught)
+
+
+@pytest.mark.cuda
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+@pytest.mark.parametrize("optimizer", ["adam", "sgd"])
+def test_cuda_synchronises_per_epoch_not_per_batch(data, optimizer):
+    X, y = data
+    # 20 batches an epoch against 5: one synchronisation per batch would add 45.
+    many, few = (
+        _synchronisations(lambda: small(device="cuda", batch_size=size,
+                                        optimizer=optimizer).fit(X, y))
+        for size in (16, 64)
+    )
+    assert many == few
+
+
+@pytest.mark.cuda
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_float16_on_cuda_trains_with_loss_scaling(data):
+    X, y = data
+    clf = small(device="cuda", precision="float16", max_epochs=5, learning_rate=1e-2,
+                callbacks=[("dtypes", LogitDtypes())]).fit(X, y)
+    assert dict(clf.net_.callbacks_)["dtypes"].dtypes == {torch.float16}
+    assert clf.net_.grad_scaler_ is not None
+    assert clf.history_[-1, "train_loss"] < clf.history_[0, "train_loss"]
+    proba = clf.predict_proba(X)
+    assert np.all(np.isfinite(proba)) and clf.score(X, y) > 0.7
