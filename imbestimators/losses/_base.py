@@ -6,6 +6,8 @@ import inspect
 import torch
 from torch import nn
 
+from ._functional import per_class_tensor
+
 _REDUCTIONS = ("mean", "sum", "none")
 
 
@@ -211,8 +213,7 @@ def sample_weights(target, sample_weight, class_weight, like):
     """
     weight = None
     if class_weight is not None:
-        class_weight = torch.as_tensor(class_weight, dtype=like.dtype, device=like.device)
-        weight = class_weight[target.long()]
+        weight = per_class_tensor(class_weight, like)[target.long()]
     if sample_weight is not None:
         sample_weight = torch.as_tensor(sample_weight, dtype=like.dtype, device=like.device)
         if sample_weight.shape[0] != target.shape[0]:

@@ -5,7 +5,7 @@ import torch
 import torch.nn.functional as F
 
 from ._base import BaseLoss, sample_weights, split_logits
-from ._functional import check_number, check_per_class, require
+from ._functional import check_number, check_per_class, per_class_tensor, require
 
 
 class CrossEntropyLoss(BaseLoss):
@@ -191,9 +191,7 @@ class WeightedBCELoss(BaseLoss):
                 f"{tuple(target.shape)}."
             )
         self._check_params()
-        pos_weight = torch.tensor(
-            self._pos_weight(), dtype=logits.dtype, device=logits.device
-        )
+        pos_weight = per_class_tensor([self._pos_weight()], logits)
         per_sample = F.binary_cross_entropy_with_logits(
             logits, target.to(logits.dtype), reduction="none", pos_weight=pos_weight
         )

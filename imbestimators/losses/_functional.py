@@ -1,6 +1,7 @@
 """Pieces shared by the loss families: parameter checks, log-space probabilities,
 per-class vectors and soft confusion counts."""
 
+import functools
 import numbers
 
 import numpy as np
@@ -75,8 +76,23 @@ def n_classes_of(logits, binary):
 
 
 def per_class_tensor(values, like):
-    """A per-class array as a tensor of ``like``'s dtype and device."""
-    return torch.as_tensor(np.asarray(values), dtype=like.dtype, device=like.device)
+    """A per-class array as a tensor of ``like``'s dtype and device.
+
+    The tensors are kept by value: copying host memory to a GPU every batch
+    would make the host wait for the device every batch. They are shared, so
+    no caller may modify them in place.
+    """
+    values = np.ascontiguousarray(values, dtype=np.float64)
+    return _device_constant(values.tobytes(), values.shape, like.dtype, like.device)
+
+
+@functools.lru_cache(maxsize=256)
+def _device_constant(data, shape, dtype, device):
+    # Built outside inference mode, so a tensor first asked for during a
+    # prediction can still take part in a later backward pass.
+    with torch.inference_mode(False):
+        values = np.frombuffer(data, dtype=np.float64).reshape(shape)
+        return torch.tensor(values, dtype=dtype, device=device)
 
 
 def along_classes(vector, logits):

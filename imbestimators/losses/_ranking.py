@@ -43,8 +43,10 @@ class PairwiseAUCLoss(BaseLoss):
     Notes
     -----
     Use it when only the ranking matters (screening, retrieval, AUC as the
-    metric), with stratified batches. It uses O(P·N) memory per batch (O(N²)
-    for multiclass), so keep batches moderate; dense inputs are flattened. A
+    metric), with stratified batches. It uses O(P·N) memory per batch on the
+    CPU, and O(n²) for multiclass and on CUDA (where selecting the positives
+    would make the device wait for the host every batch), so keep batches
+    moderate; dense inputs are flattened. A
     batch without positives or negatives gives 0 with a zero gradient. No
     analytic prior correction exists (the loss ignores calibration).
 
@@ -85,6 +87,22 @@ class PairwiseAUCLoss(BaseLoss):
             return F.softplus(-difference)
         return F.relu(self.margin - difference) ** 2
 
+    def _binary(self, z, positive, w):
+        if z.is_cuda:
+            return self._binary_masked(z, positive, w)
+        pair_loss = self._phi(z[positive][:, None] - z[~positive][None, :])
+        w_pos, w_neg = w[positive], w[~positive]
+        return safe_ratio(w_pos @ pair_loss @ w_neg, w_pos.sum() * w_neg.sum())
+
+    def _binary_masked(self, z, positive, w):
+        # Selecting the positives has a data-dependent size, which makes a GPU
+        # wait for the host every batch; all n x n pairs, the wrong-way ones
+        # weighted 0, keep the batch on the device.
+        w_pos = w * positive
+        w_neg = w - w_pos
+        pair_loss = self._phi(z[:, None] - z[None, :])
+        return safe_ratio(w_pos @ pair_loss @ w_neg, w_pos.sum() * w_neg.sum())
+
     def forward(self, logits, target, sample_weight=None):
         logits, target, binary = split_logits(logits, target)
         self._check_params()
@@ -93,10 +111,7 @@ class PairwiseAUCLoss(BaseLoss):
         if binary:
             z, t = logits.reshape(-1), target.reshape(-1)
             w = torch.ones_like(z) if weight is None else weight.reshape(-1)
-            positive = t > 0.5
-            pair_loss = self._phi(z[positive][:, None] - z[~positive][None, :])
-            w_pos, w_neg = w[positive], w[~positive]
-            return safe_ratio(w_pos @ pair_loss @ w_neg, w_pos.sum() * w_neg.sum())
+            return self._binary(z, t > 0.5, w)
         n_classes = logits.shape[1]
         scores = torch.log_softmax(logits, dim=1).movedim(1, -1).reshape(-1, n_classes)
         y = target.reshape(-1).long()

@@ -284,3 +284,28 @@ def test_auc_on_a_large_batch():
     value = PairwiseAUCLoss()(*_torch(z, t))
     d = z[2000:][:, None] - z[:2000][None, :]
     np.testing.assert_allclose(float(value), np.log1p(np.exp(-d)).mean(), rtol=1e-10)
+
+
+@pytest.mark.parametrize("surrogate, margin", [("logistic", 1.0), ("squared_hinge", 0.5)])
+@pytest.mark.parametrize("labels", ["mixed", "no_positive", "no_negative"])
+def test_auc_all_pairs_path_of_cuda(monkeypatch, surrogate, margin, labels):
+    # On CUDA the binary loss weighs all n x n pairs instead of selecting the
+    # positives (a host synchronisation); forced here on the CPU.
+    monkeypatch.setattr(PairwiseAUCLoss, "_binary", PairwiseAUCLoss._binary_masked)
+    z, t = _data(2)
+    if labels != "mixed":
+        t[:] = 0 if labels == "no_positive" else 1
+    w = RNG.uniform(0.2, 2.0, len(t))
+    logits = torch.tensor(z, requires_grad=True)
+    value = PairwiseAUCLoss(surrogate=surrogate, margin=margin)(
+        logits, torch.tensor(t), sample_weight=torch.tensor(w))
+    np.testing.assert_allclose(float(value.detach()), ref_auc(z, t, w, surrogate, margin),
+                               rtol=1e-10, atol=1e-12)
+    value.backward()
+    if labels == "mixed":
+        loss = PairwiseAUCLoss(surrogate=surrogate, margin=margin)
+        assert torch.autograd.gradcheck(
+            lambda x: loss(x, torch.tensor(t), sample_weight=torch.tensor(w)),
+            (logits.detach().requires_grad_(),))
+    else:
+        assert torch.equal(logits.grad, torch.zeros_like(logits))

@@ -14,6 +14,7 @@ import torch
 from skorch.callbacks import Callback
 
 from imbestimators import NeuralClassifier
+from imbestimators.losses import _functional, available_losses
 from imbestimators.neural import _batching
 
 N_ROWS, BATCH, EPOCHS = 320, 32, 3
@@ -166,8 +167,44 @@ def test_cuda_moves_data_once(data, monkeypatch):
 
 
 
+@pytest.mark.parametrize("loss", ["cross_entropy", "weighted_bce", "focal", "ldam",
+                                  "logit_adjusted", "expected_cost"])
+def test_per_class_constants_are_built_once_not_per_batch(data, loss):
+    # Built from host memory each batch, they would make a GPU wait for the
+    # copy every batch.
+    X, y = data
+    params = dict(loss=loss, class_weight="balanced", cost_matrix=[[0, 1], [3, 0]])
+    if loss != "expected_cost":
+        params["cost_matrix"] = None
+    built = []
+    for size in (16, 64):
+        _functional._device_constant.cache_clear()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # double counting of the weights
+            small(batch_size=size, **params).fit(X, y)
+        info = _functional._device_constant.cache_info()
+        built.append(info.misses)
+        assert info.hits + info.misses >= EPOCHS * (N_ROWS // size)
+    assert built[0] == built[1] <= 3
+
+
+def test_per_class_constant_first_built_in_inference_mode_trains():
+    _functional._device_constant.cache_clear()
+    like = torch.zeros(3, dtype=torch.float64)
+    with torch.inference_mode():
+        first = _functional.per_class_tensor([1.0, 2.5], like)
+    again = _functional.per_class_tensor(np.array([1, 2.5]), like)
+    assert again is first and not again.is_inference()
+    assert again.dtype == torch.float64 and again.tolist() == [1.0, 2.5]
+    logits = torch.zeros(2, requires_grad=True)
+    (logits * again).sum().backward()
+    assert logits.grad.tolist() == [1.0, 2.5]
+    assert _functional.per_class_tensor([1.0, 2.0], like).tolist() == [1.0, 2.0]
+
+
 def _synchronisations(fit):
     """The number of host synchronisations of the CUDA device during ``fit()``."""
+    _functional._device_constant.cache_clear()
     torch.cuda.set_sync_debug_mode("warn")
     try:
         with warnings.catch_warnings(record=True) as caught:
@@ -178,15 +215,21 @@ def _synchronisations(fit):
     return sum("synchroniz" in str(w.message) for w in caught)
 
 
+SYNC_CASES = [{"optimizer": "sgd"}] + [
+    {"loss": name, "class_weight": "balanced",
+     "cost_matrix": [[0, 1], [3, 0]] if name == "expected_cost" else None}
+    for name in available_losses()
+]
+
+
 @pytest.mark.cuda
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
-@pytest.mark.parametrize("optimizer", ["adam", "sgd"])
-def test_cuda_synchronises_per_epoch_not_per_batch(data, optimizer):
+@pytest.mark.parametrize("params", SYNC_CASES, ids=lambda p: p.get("loss", "sgd"))
+def test_cuda_synchronises_per_epoch_not_per_batch(data, params):
     X, y = data
     # 20 batches an epoch against 5: one synchronisation per batch would add 45.
     many, few = (
-        _synchronisations(lambda: small(device="cuda", batch_size=size,
-                                        optimizer=optimizer).fit(X, y))
+        _synchronisations(lambda: small(device="cuda", batch_size=size, **params).fit(X, y))
         for size in (16, 64)
     )
     assert many == few
