@@ -731,6 +731,9 @@ default='auto'
         module = self.net_.module_
         module.eval()
         block = _PREDICT_BLOCK.get(device.type, 1024)
+        # From CUDA, each block is copied asynchronously into page-locked host
+        # memory, so the device never waits for the host between blocks.
+        asynchronous = device.type == "cuda"
         with out_of_memory_hint(self, X, "to predict"), torch.inference_mode(), \
                 self.net_.autocast():
             data = TensorData(as_tensor(X, device), device=device)
@@ -741,8 +744,11 @@ default='auto'
                     # Written in place: a list of small outputs interleaved with
                     # the blocks' large activations fragments the heap, which
                     # then keeps about one activation block per block of rows.
-                    logits = torch.empty((X.shape[0], out.shape[1]), dtype=torch.float32)
-                logits[start:start + out.shape[0]] = out
+                    logits = torch.empty((X.shape[0], out.shape[1]), dtype=torch.float32,
+                                         pin_memory=asynchronous)
+                logits[start:start + out.shape[0]].copy_(out, non_blocking=asynchronous)
+            if asynchronous:
+                torch.cuda.synchronize(device)
         return logits.numpy().astype(np.float64)
 
     def _corrected(self, logits):

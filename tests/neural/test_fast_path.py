@@ -16,6 +16,7 @@ from skorch.callbacks import Callback
 from imbestimators import NeuralClassifier
 from imbestimators.losses import _functional, available_losses
 from imbestimators.neural import _batching
+from imbestimators.neural._classifier import _PREDICT_BLOCK
 
 N_ROWS, BATCH, EPOCHS = 320, 32, 3
 
@@ -202,14 +203,14 @@ def test_per_class_constant_first_built_in_inference_mode_trains():
     assert _functional.per_class_tensor([1.0, 2.0], like).tolist() == [1.0, 2.0]
 
 
-def _synchronisations(fit):
-    """The number of host synchronisations of the CUDA device during ``fit()``."""
+def _synchronisations(run):
+    """The number of host synchronisations of the CUDA device during ``run()``."""
     _functional._device_constant.cache_clear()
     torch.cuda.set_sync_debug_mode("warn")
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            fit()
+            run()
     finally:
         torch.cuda.set_sync_debug_mode("default")
     return sum("synchroniz" in str(w.message) for w in caught)
@@ -233,6 +234,25 @@ def test_cuda_synchronises_per_epoch_not_per_batch(data, params):
         for size in (16, 64)
     )
     assert many == few
+
+
+@pytest.mark.cuda
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+@pytest.mark.parametrize("precision", ["float32", "bfloat16"])
+def test_cuda_prediction_synchronises_once_not_per_block(data, precision):
+    X, y = data
+    clf = small(device="cuda", precision=precision).fit(X, y)
+    block = _PREDICT_BLOCK["cuda"]
+    rng = np.random.default_rng(1)
+    X_few, X_many = (rng.standard_normal((n * block - 7, X.shape[1])).astype(np.float32)
+                     for n in (2, 6))
+    few, many = (_synchronisations(lambda X_new=X_new: clf.predict_proba(X_new))
+                 for X_new in (X_few, X_many))
+    assert many == few
+    # Every asynchronous copy has landed: the same as one small block at a time.
+    pieces = [clf.predict_proba(X_many[i:i + 1000]) for i in range(0, len(X_many), 1000)]
+    np.testing.assert_allclose(clf.predict_proba(X_many), np.vstack(pieces),
+                               rtol=1e-3, atol=1e-6)
 
 
 @pytest.mark.cuda
