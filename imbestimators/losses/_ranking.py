@@ -45,10 +45,10 @@ class PairwiseAUCLoss(BaseLoss):
     Use it when only the ranking matters (screening, retrieval, AUC as the
     metric), with stratified batches. It uses O(P·N) memory per batch on the
     CPU, and O(n²) for multiclass and on CUDA (where selecting the positives
-    would make the device wait for the host every batch), so keep batches
-    moderate; dense inputs are flattened. A
-    batch without positives or negatives gives 0 with a zero gradient. No
-    analytic prior correction exists (the loss ignores calibration).
+    would make the host wait for the device every batch), so keep batches
+    moderate; dense inputs are flattened. A batch without positives or
+    negatives gives 0 with a zero gradient. No analytic prior correction
+    exists (the loss ignores calibration).
 
     References
     ----------
@@ -95,9 +95,10 @@ class PairwiseAUCLoss(BaseLoss):
         return safe_ratio(w_pos @ pair_loss @ w_neg, w_pos.sum() * w_neg.sum())
 
     def _binary_masked(self, z, positive, w):
-        # Selecting the positives has a data-dependent size, which makes a GPU
-        # wait for the host every batch; all n x n pairs, the wrong-way ones
-        # weighted 0, keep the batch on the device.
+        # Selecting the positives has a data-dependent size, which makes the
+        # host wait for the GPU every batch. Weighing all n x n pairs, with
+        # weight 0 unless the first is positive and the second negative,
+        # keeps the batch on the device.
         w_pos = w * positive
         w_neg = w - w_pos
         pair_loss = self._phi(z[:, None] - z[None, :])
