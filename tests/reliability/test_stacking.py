@@ -199,6 +199,7 @@ def test_predict_proba_from_8_threads_equals_sequential(binary_data):
 def test_sparse_input_reaches_the_bases(binary_data):
     X, y = binary_data
     X = sp.csr_matrix(np.where(np.abs(X) > 0.5, X, 0.0))
-    clf = WeightedStackingClassifier(_bases(), cv=CV).fit(X, y)
-    dense = WeightedStackingClassifier(_bases(), cv=CV).fit(X.toarray(), y)
+    # The same seed, so both draw the same shuffled folds.
+    clf = WeightedStackingClassifier(_bases(), cv=CV, random_state=0).fit(X, y)
+    dense = WeightedStackingClassifier(_bases(), cv=CV, random_state=0).fit(X.toarray(), y)
     np.testing.assert_allclose(clf.predict_proba(X), dense.predict_proba(X.toarray()))
