@@ -37,8 +37,9 @@ it that the row's approach would give at best. Context lines compare one
 256x256x256 product in torch float32 (MKL), in NumPy float32
 (``MLPClassifier``'s BLAS) and in torch under bfloat16 autocast.
 
-Run ``python benchmarks/bench_speed_limits.py`` (about 3 minutes on 2 cores;
-``--compile`` adds about a minute) or ``--quick`` for a smoke run.
+Run ``python benchmarks/bench_speed_limits.py`` (about 2 minutes on 2 cores
+with the default 5 repeats, 4 with ``--repeats 9 --compile``) or ``--quick``
+for a smoke run.
 """
 
 import argparse

@@ -44,7 +44,7 @@ class PairwiseAUCLoss(BaseLoss):
     -----
     Use it when only the ranking matters (screening, retrieval, AUC as the
     metric), with stratified batches. It uses O(P·N) memory per batch on the
-    CPU, and O(n²) for multiclass and on CUDA (where selecting the positives
+    CPU, and O(n²) for multiclass and on GPUs (where selecting the positives
     would make the host wait for the device every batch), so keep batches
     moderate; dense inputs are flattened. A batch without positives or
     negatives gives 0 with a zero gradient. No analytic prior correction
@@ -88,7 +88,7 @@ class PairwiseAUCLoss(BaseLoss):
         return F.relu(self.margin - difference) ** 2
 
     def _binary(self, z, positive, w):
-        if z.is_cuda:
+        if z.device.type != "cpu":
             return self._binary_masked(z, positive, w)
         pair_loss = self._phi(z[positive][:, None] - z[~positive][None, :])
         w_pos, w_neg = w[positive], w[~positive]
@@ -96,8 +96,8 @@ class PairwiseAUCLoss(BaseLoss):
 
     def _binary_masked(self, z, positive, w):
         # Selecting the positives has a data-dependent size, which makes the
-        # host wait for the GPU every batch. Weighing all n x n pairs, with
-        # weight 0 unless the first is positive and the second negative,
+        # host wait for an accelerator every batch. Weighing all n x n pairs,
+        # with weight 0 unless the first is positive and the second negative,
         # keeps the batch on the device.
         w_pos = w * positive
         w_neg = w - w_pos

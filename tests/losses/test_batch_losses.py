@@ -288,8 +288,8 @@ def test_auc_on_a_large_batch():
 
 @pytest.mark.parametrize("surrogate, margin", [("logistic", 1.0), ("squared_hinge", 0.5)])
 @pytest.mark.parametrize("labels", ["mixed", "no_positive", "no_negative"])
-def test_auc_all_pairs_path_of_cuda(monkeypatch, surrogate, margin, labels):
-    # On CUDA the binary loss weighs all n x n pairs instead of selecting the
+def test_auc_all_pairs_path_off_the_cpu(monkeypatch, surrogate, margin, labels):
+    # Off the CPU the binary loss weighs all n x n pairs instead of selecting the
     # positives (a host synchronisation); forced here on the CPU.
     monkeypatch.setattr(PairwiseAUCLoss, "_binary", PairwiseAUCLoss._binary_masked)
     z, t = _data(2)
