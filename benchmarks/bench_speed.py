@@ -76,7 +76,8 @@ def plain_fit(X, y, cfg, device, train_rows=None, valid_rows=None, fused=None):
     n = X_t.shape[0]
     for _ in range(cfg["epochs"]):
         module.train()
-        for idx in torch.randperm(n, generator=generator, device=device).split(cfg["batch"]):
+        order = torch.randperm(n, generator=generator, device=device)
+        for idx in order.split(cfg["batch"]):
             optimizer.zero_grad(set_to_none=True)
             logits = module(X_t.index_select(0, idx)).squeeze(1)
             loss = F.binary_cross_entropy_with_logits(logits, y_t.index_select(0, idx))

@@ -47,7 +47,6 @@ import statistics
 import time
 import warnings
 
-import numpy as np
 import torch
 import torch.nn.functional as F
 from sklearn.exceptions import ConvergenceWarning
@@ -223,7 +222,8 @@ def main():
     check_direct_adam(cfg["d"], cfg["hidden"])
 
     rows = {
-        "plain loop (fused Adam)": lambda: plain_fit(X, y, cfg, torch.device("cpu"), fused=True),
+        "plain loop (fused Adam)": lambda: plain_fit(X, y, cfg, torch.device("cpu"),
+                                                     fused=True),
         "hand-written backward": lambda: loop(X, y, cfg, forward="hand-written"),
         "Adam kernel called directly": lambda: loop(X, y, cfg, adam="direct"),
         "no optimiser step": lambda: loop(X, y, cfg, step=False),

@@ -1,309 +1,279 @@
-r"""WeightedStackingClassifier against its members, the uniform average and
-scikit-learn's StackingClassifier, and the weight-fitting time per optimiser.
+r"""WeightedStackingClassifier against the plain average of its members, the
+member with the best OOF score, each member and scikit-learn's
+StackingClassifier; and how honest its ``cv_score_`` is.
 
-Quality: on each binary dataset of ../shared/data, an outer stratified CV;
-in each outer training part a WeightedStackingClassifier (log-loss weights,
-5 inner folds) of LogisticRegression, HistGradientBoostingClassifier and
-NeuralClassifier is fitted; its refitted members give the members' scores
-and the uniform average, and a LogisticRegression fitted on the same OOF
-probabilities of the positive class is exactly scikit-learn's
-StackingClassifier(cv=<the same folds>, stack_method='predict_proba') on the
-same members (no second round of base fits). Scores are averaged over the
-outer folds. The last columns compare the stack's honest ``cv_score_`` and
-optimistic ``oof_score_`` (log-loss) with its outer-test log-loss.
+On every binary tabular set of ../shared/data at full size (a stratified,
+seeded subsample only above ``--max-rows``, 30 000 by default), repeated outer
+stratified CV (``--repeats`` × ``--outer-folds``, 2 × 3 by default). In each
+outer training part every member is cross-validated on 5 inner folds and
+refitted once; each blend rule then runs on those same fits (a cache keyed by
+the training rows' contents serves every refit, so the rules differ only in
+their weights) and is scored on the outer test part:
 
-``--config many``: where weight fitting can overfit. Twelve cheap
-scikit-learn members, each on its own random subset of the features (three
-scaled LogisticRegressions, two GaussianNBs, two depth-3 trees, two
-HistGradientBoostingClassifiers of 20 rounds, and three near-noise members:
-two fully grown trees on two features each and a DummyClassifier drawing
-random labels), blended for average precision by ``--optimizer`` ('greedy',
-or 'differential_evolution' with ``--de-maxiter`` generations). Every binary
-tabular set, protein_homo included, stratified-subsampled to ``--max-rows``
-rows (3000). The table compares the outer-test AP of the blend with its
-honest ``cv_score_`` (the mean of the per-inner-fold APs, as the outer score
-is a mean of per-outer-fold APs) and in-sample ``oof_score_`` (both means
-over the outer folds) and counts the data sets on which each is closer. No
-network, so no GPU and one thread suffice.
+* ``auto``: ``WeightedStackingClassifier()`` with its default ``blend='auto'``;
+* ``fitted``: ``blend='fitted'`` (the weights as the optimiser finds them);
+* ``uniform``: the plain average of the refitted members;
+* ``best_oof``: the member with the best OOF score;
+* ``sk_stacking``: ``sklearn.ensemble.StackingClassifier`` with a
+  LogisticRegression on the same inner folds;
+* every member alone.
 
-Timing: weight fitting alone on synthetic probabilities of 10 estimators ×
-100 000 rows (binary), per optimiser.
+Member sets (``--config``): ``three`` is LogisticRegression(balanced) in a
+scaler pipeline, HistGradientBoosting(balanced) and NeuralClassifier(balanced),
+defaults otherwise; ``groups`` is the feature-group case (seven members, each
+the same learner, LogisticRegression(balanced) in a scaler pipeline, on its
+own seventh of the columns, as with seven molecular fingerprints).
 
-Usage (from the repository root)::
+Scorers (``--scoring``): ``average_precision``, ``neg_log_loss`` and ``cost``
+(``make_cost_scorer`` with a false negative costing 5 times a false positive,
+the stack deciding by minimum expected cost). For each, the honesty table
+gives the bias (mean of estimate − outer score) and mean absolute error of
+``cv_score_`` and of ``oof_score_`` against the outer score of the same
+stack, over all outer folds of all sets; and the time of the weight step (the
+stack's fit with every member fit served from the cache) against the members'
+fits.
 
-    PYTHONPATH=. python benchmarks/bench_stacking.py   # every binary tabular set
-    python benchmarks/bench_stacking.py --quick --datasets ecoli yeast_me2
-    OMP_NUM_THREADS=1 PYTHONPATH=. python benchmarks/bench_stacking.py \
-        --config many --outer-cv 3 --skip-timing      # many members, greedy AP
-    OMP_NUM_THREADS=1 PYTHONPATH=. python benchmarks/bench_stacking.py \
-        --config many --outer-cv 3 --skip-timing \
-        --optimizer differential_evolution --de-maxiter 20
+Results go to ``OUT/folds_<config>.csv`` as each (set, config, scoring) is
+done; a rerun skips what is there::
+
+    OMP_NUM_THREADS=1 python benchmarks/bench_stacking.py            # everything
+    python benchmarks/bench_stacking.py --config groups --datasets ecoli oil
+    python benchmarks/bench_stacking.py --report                      # tables only
 """
 
 import argparse
 import json
+import os
 import time
+import warnings
 from pathlib import Path
 
-import numpy as np
-import torch
-from sklearn.compose import ColumnTransformer
-from sklearn.dummy import DummyClassifier
-from sklearn.ensemble import HistGradientBoostingClassifier
-from sklearn.linear_model import LogisticRegression
-from sklearn.metrics import average_precision_score, get_scorer, log_loss
-from sklearn.model_selection import StratifiedKFold, train_test_split
-from sklearn.naive_bayes import GaussianNB
-from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import StandardScaler
-from sklearn.tree import DecisionTreeClassifier
+os.environ.setdefault("OMP_NUM_THREADS", "1")
 
-from imbestimators import NeuralClassifier, WeightedStackingClassifier
-from imbestimators.datasets import load_csv
-from imbestimators.ensemble._stacking import _blend, _FixedProba
-from imbestimators.ensemble._weights import optimize_weights
+import joblib  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+import torch  # noqa: E402
+from sklearn.base import BaseEstimator, ClassifierMixin, clone  # noqa: E402
+from sklearn.compose import ColumnTransformer  # noqa: E402
+from sklearn.ensemble import (  # noqa: E402
+    HistGradientBoostingClassifier,
+    StackingClassifier,
+)
+from sklearn.linear_model import LogisticRegression  # noqa: E402
+from sklearn.metrics import get_scorer  # noqa: E402
+from sklearn.model_selection import (  # noqa: E402
+    RepeatedStratifiedKFold,
+    StratifiedKFold,
+    train_test_split,
+)
+from sklearn.pipeline import make_pipeline  # noqa: E402
+from sklearn.preprocessing import StandardScaler  # noqa: E402
 
-# ../shared/data next to the repository (searched upwards, so worktrees find it too).
-DATA = next((p / "shared" / "data" for p in Path(__file__).resolve().parents
-             if (p / "shared" / "data").is_dir()), Path("../shared/data"))
-METHODS = ["lr", "hgb", "nn", "uniform", "sk_stacking", "weighted"]
+from imbestimators import NeuralClassifier, WeightedStackingClassifier  # noqa: E402
+from imbestimators.datasets import load_csv  # noqa: E402
+from imbestimators.metrics import make_cost_scorer  # noqa: E402
+from imbestimators.utils._precomputed import PrecomputedClassifier  # noqa: E402
 
+DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+COSTS = [[0.0, 1.0], [5.0, 0.0]]  # a missed positive costs 5 false alarms
+SCORINGS = ("average_precision", "neg_log_loss", "cost")
+RULES = ("auto", "fitted", "uniform", "best_oof", "sk_stacking")
 
-def binary_datasets(include_large=False):
-    manifest = json.loads((DATA / "manifest.json").read_text())
-    return [entry["name"] for entry in manifest if entry["task"] == "binary"
-            and (include_large or entry["name"] != "protein_homo")]
-
-
-def members(quick):
-    return [
-        ("lr", make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000))),
-        ("hgb", HistGradientBoostingClassifier(
-            max_iter=50 if quick else 200, early_stopping=True, random_state=0)),
-        ("nn", NeuralClassifier(hidden_layer_sizes=(64,), max_epochs=30 if quick else 100,
-                                early_stopping=True, random_state=0)),
-    ]
+_CACHE = {}
+_FIT_SECONDS = [0.0]
 
 
-def evaluate(name, outer_cv, quick):
+class Cached(ClassifierMixin, BaseEstimator):
+    """``estimator`` fitted once per distinct training set (keyed by ``tag`` and
+    the rows' contents), so every blend rule reuses the same member fits."""
+
+    def __init__(self, estimator=None, tag=""):
+        self.estimator = estimator
+        self.tag = tag
+
+    def fit(self, X, y):
+        key = (self.tag, joblib.hash((X, y)))
+        if key not in _CACHE:
+            start = time.perf_counter()
+            _CACHE[key] = clone(self.estimator).fit(X, y)
+            _FIT_SECONDS[0] += time.perf_counter() - start
+        self.model_ = _CACHE[key]
+        self.classes_ = self.model_.classes_
+        return self
+
+    def predict_proba(self, X):
+        return self.model_.predict_proba(X)
+
+    def predict(self, X):
+        return self.model_.predict(X)
+
+
+def scaled_logreg():
+    return make_pipeline(StandardScaler(),
+                         LogisticRegression(class_weight="balanced", max_iter=2000))
+
+
+def members(config, n_features, seed):
+    if config == "three":
+        bases = [("logreg", scaled_logreg()),
+                 ("hgb", HistGradientBoostingClassifier(class_weight="balanced",
+                                                        random_state=seed)),
+                 ("nn", NeuralClassifier(class_weight="balanced", random_state=seed))]
+    else:
+        groups = np.array_split(np.random.RandomState(seed).permutation(n_features), 7)
+        bases = [(f"group{g}", make_pipeline(
+            ColumnTransformer([("cols", "passthrough", np.sort(cols))]), scaled_logreg()))
+            for g, cols in enumerate(groups)]
+    return [(name, Cached(est, tag=name)) for name, est in bases]
+
+
+def scorer_of(scoring):
+    return make_cost_scorer(COSTS) if scoring == "cost" else get_scorer(scoring)
+
+
+def stack(config, n_features, scoring, blend, inner, seed):
+    return WeightedStackingClassifier(
+        members(config, n_features, seed), blend=blend, cv=inner, random_state=seed,
+        scoring=scorer_of(scoring) if scoring == "cost" else scoring,
+        cost_matrix=COSTS if scoring == "cost" else None)
+
+
+def evaluate(name, config, scoring, max_rows, repeats, outer_folds, seed):
     X, y = load_csv(DATA / f"{name}.csv.gz")
-    X, y = np.asarray(X, dtype=np.float64), np.asarray(y)
-    scores = {m: {"ap": [], "ll": []} for m in METHODS}
-    honest = {"outer": [], "cv": [], "oof": []}
-    outer = StratifiedKFold(outer_cv, shuffle=True, random_state=0)
-    for train, test in outer.split(X, y):
-        inner = StratifiedKFold(5, shuffle=True, random_state=1)
-        stack = WeightedStackingClassifier(members(quick), cv=inner).fit(X[train], y[train])
-        member_proba = [est.predict_proba(X[test]) for est in stack.estimators_]
-        final = LogisticRegression().fit(stack.oof_predictions_[:, :, 1], y[train])
-        probas = dict(zip(["lr", "hgb", "nn"], member_proba))
-        probas["uniform"] = np.mean(member_proba, axis=0)
-        probas["sk_stacking"] = final.predict_proba(stack.transform(X[test]))
-        probas["weighted"] = stack.predict_proba(X[test])
-        for method, proba in probas.items():
-            scores[method]["ap"].append(average_precision_score(y[test], proba[:, 1]))
-            scores[method]["ll"].append(log_loss(y[test], proba, labels=stack.classes_))
-        honest["outer"].append(-scores["weighted"]["ll"][-1])
-        honest["cv"].append(stack.cv_score_)
-        honest["oof"].append(stack.oof_score_)
-    row = {m: (np.mean(s["ap"]), np.mean(s["ll"])) for m, s in scores.items()}
-    return row, {k: float(np.mean(v)) for k, v in honest.items()}
-
-
-def print_quality(results):
-    head = "| dataset | " + " | ".join(f"{m} AP | {m} LL" for m in METHODS)
-    head += " | outer −LL | cv_score_ | oof_score_ |"
-    print(head)
-    print("|" + "---|" * (1 + 2 * len(METHODS) + 3))
-    for name, (row, honest) in results.items():
-        cells = " | ".join(f"{row[m][0]:.3f} | {row[m][1]:.4f}" for m in METHODS)
-        print(f"| {name} | {cells} | {honest['outer']:.4f} | {honest['cv']:.4f} "
-              f"| {honest['oof']:.4f} |")
-    mean = {m: np.mean([r[m] for r, _ in results.values()], axis=0) for m in METHODS}
-    cells = " | ".join(f"{mean[m][0]:.3f} | {mean[m][1]:.4f}" for m in METHODS)
-    gaps = {k: np.mean([abs(h[k] - h["outer"]) for _, h in results.values()])
-            for k in ("cv", "oof")}
-    print(f"| **mean** | {cells} | | |cv−outer| {gaps['cv']:.4f} "
-          f"| |oof−outer| {gaps['oof']:.4f} |")
-
-
-# --------------------------------------------------------- many members
-
-def many_members(n_features, seed=0):
-    """Twelve cheap members, each on its own random feature subset."""
-    rng = np.random.RandomState(seed)
-
-    def on(n_cols, model):
-        cols = np.sort(rng.choice(n_features, min(n_cols, n_features), replace=False))
-        return make_pipeline(ColumnTransformer([("cols", "passthrough", cols)]), model)
-
-    half = max(1, n_features // 2)
-    return (
-        [(f"lr{i}", on(half, make_pipeline(StandardScaler(),
-                                           LogisticRegression(max_iter=500))))
-         for i in range(3)]
-        + [(f"nb{i}", on(half, GaussianNB())) for i in range(2)]
-        + [(f"tree{i}", on(half, DecisionTreeClassifier(max_depth=3, random_state=i)))
-           for i in range(2)]
-        + [(f"hgb{i}", on(half, HistGradientBoostingClassifier(
-            max_iter=20, early_stopping=False, random_state=i))) for i in range(2)]
-        # near noise: fully grown trees on two features, and random labels
-        + [(f"deep{i}", on(2, DecisionTreeClassifier(random_state=i))) for i in range(2)]
-        + [("dummy", DummyClassifier(strategy="stratified", random_state=0))]
-    )
-
-
-def fast_average_precision(y_true, score):
-    """sklearn's average_precision_score (binary, unweighted), without its
-    input validation, which costs ~4 ms a call and dominates the weight fit."""
-    order = np.argsort(-score, kind="mergesort")
-    score, y_true = score[order], np.asarray(y_true)[order] == 1
-    last = np.r_[np.flatnonzero(np.diff(score)), len(score) - 1]  # per threshold
-    tps = np.cumsum(y_true)[last]
-    precision, recall = tps / (last + 1), tps / tps[-1]
-    return float(np.sum(np.diff(recall, prepend=0.0) * precision))
-
-
-def ap_scorer(estimator, X, y, sample_weight=None):
-    """The scorer of ``scoring='average_precision'``, fast (no sample weights)."""
-    assert sample_weight is None
-    return fast_average_precision(y, estimator.predict_proba(X)[:, 1])
-
-
-def evaluate_many(name, outer_cv, max_rows, optimizer, de_maxiter):
-    X, y = load_csv(DATA / f"{name}.csv.gz")
-    X, y = np.asarray(X, dtype=np.float64), np.asarray(y)
+    X = np.ascontiguousarray(X, dtype=np.float32)
     if len(y) > max_rows:
         X, _, y, _ = train_test_split(X, y, train_size=max_rows, stratify=y,
-                                      random_state=0)
-    params = ({"maxiter": de_maxiter} if optimizer == "differential_evolution"
-              and de_maxiter else None)
-    res = {k: [] for k in ("outer", "cv", "oof", "uniform", "best_member")}
-    outer = StratifiedKFold(outer_cv, shuffle=True, random_state=0)
-    for train, test in outer.split(X, y):
-        inner = StratifiedKFold(5, shuffle=True, random_state=1)
-        stack = WeightedStackingClassifier(
-            many_members(X.shape[1]), scoring=ap_scorer,
-            optimizer=optimizer, optimizer_params=params, cv=inner, random_state=0,
-        ).fit(X[train], y[train])
-        member_proba = [est.predict_proba(X[test])[:, 1] for est in stack.estimators_]
-        res["outer"].append(average_precision_score(
-            y[test], stack.predict_proba(X[test])[:, 1]))
-        res["cv"].append(stack.cv_score_)
-        res["oof"].append(stack.oof_score_)
-        res["uniform"].append(average_precision_score(y[test], np.mean(member_proba, 0)))
-        # the member with the best OOF AP, scored on the outer test part
-        best = int(np.argmax(stack.oof_scores_individual_))
-        res["best_member"].append(average_precision_score(y[test], member_proba[best]))
-    return {k: float(np.mean(v)) for k, v in res.items()}, len(y)
+                                      random_state=seed)
+    scorer = scorer_of(scoring)
+    outer = RepeatedStratifiedKFold(n_splits=outer_folds, n_repeats=repeats,
+                                    random_state=seed)
+    rows = []
+    for k, (train, test) in enumerate(outer.split(X, y)):
+        inner = StratifiedKFold(5, shuffle=True, random_state=seed + 1)
+        fitted = {}
+        weight_seconds = None
+        for blend in ("auto", "fitted", "uniform"):
+            start, before = time.perf_counter(), _FIT_SECONDS[0]
+            fitted[blend] = stack(config, X.shape[1], scoring, blend, inner, seed).fit(
+                X[train], y[train])
+            if blend == "fitted":  # every member fit is cached by now
+                weight_seconds = time.perf_counter() - start - (_FIT_SECONDS[0] - before)
+        auto = fitted["auto"]
+        sk = StackingClassifier(members(config, X.shape[1], seed), cv=inner,
+                                final_estimator=LogisticRegression(max_iter=1000),
+                                stack_method="predict_proba").fit(X[train], y[train])
+        row = {"dataset": name, "config": config, "scoring": scoring, "rows": len(y),
+               "outer_fold": k, "blend": auto.blend_, "shrinkage": auto.shrinkage_,
+               "weight_seconds": weight_seconds, "member_seconds": _FIT_SECONDS[0]}
+        # Every rule decided by minimum expected cost under the cost scorer.
+        models = {"auto": auto, "fitted": fitted["fitted"], "uniform": fitted["uniform"],
+                  "sk_stacking": sk}
+        for i, (member, _) in enumerate(auto.estimators):
+            models[member] = fitted["uniform"].estimators_[i]
+        best = int(np.nanargmax(auto.oof_scores_individual_))
+        models["best_oof"] = fitted["uniform"].estimators_[best]
+        for rule, model in models.items():
+            proba = model.predict_proba(X[test])
+            row[rule] = score_proba(scorer, proba, auto.classes_, y[test],
+                                    COSTS if scoring == "cost" else None)
+        for blend in ("auto", "fitted"):
+            row[f"{blend}_cv_score"] = fitted[blend].cv_score_
+            row[f"{blend}_cv_score_se"] = fitted[blend].cv_score_se_
+            row[f"{blend}_oof_score"] = fitted[blend].oof_score_
+        rows.append(row)
+    return rows
 
 
-def print_many(results):
-    print("| dataset | rows | outer AP | cv_score_ | oof_score_ | |cv−outer| "
-          "| |oof−outer| | closer | uniform AP | best member AP |")
-    print("|" + "---|" * 10)
-    for name, (r, n) in results.items():
-        gap_cv, gap_oof = abs(r["cv"] - r["outer"]), abs(r["oof"] - r["outer"])
-        closer = "cv" if gap_cv < gap_oof else "oof" if gap_oof < gap_cv else "tie"
-        print(f"| {name} | {n} | {r['outer']:.3f} | {r['cv']:.3f} | {r['oof']:.3f} "
-              f"| {gap_cv:.4f} | {gap_oof:.4f} | {closer} "
-              f"| {r['uniform']:.3f} | {r['best_member']:.3f} |")
-    rows = [r for r, _ in results.values()]
-    keys = ("cv", "oof")
-    mean = {k: np.mean([r[k] for r in rows]) for k in rows[0]}
-    gap = {k: np.mean([abs(r[k] - r["outer"]) for r in rows]) for k in keys}
-    bias = {k: np.mean([r[k] - r["outer"] for r in rows]) for k in keys}
-    n_cv = sum(abs(r["cv"] - r["outer"]) < abs(r["oof"] - r["outer"]) for r in rows)
-    n_oof = sum(abs(r["oof"] - r["outer"]) < abs(r["cv"] - r["outer"]) for r in rows)
-    print(f"| **mean** | | {mean['outer']:.3f} | {mean['cv']:.3f} | {mean['oof']:.3f} "
-          f"| {gap['cv']:.4f} | {gap['oof']:.4f} | cv {n_cv}, oof {n_oof} "
-          f"| {mean['uniform']:.3f} | {mean['best_member']:.3f} |")
-    print(f"\n{len(rows)} data sets; estimate − outer AP, mean (mean |·|):")
-    for k, label in (("oof", "oof_score_"), ("cv", "cv_score_")):
-        print(f"  {label:<11} {bias[k]:+.4f} ({gap[k]:.4f}); above the outer AP on "
-              f"{sum(r[k] > r['outer'] for r in rows)} data sets")
-    print(f"  cv_score_ closer to the outer AP than oof_score_ on {n_cv} data sets")
+def score_proba(scorer, proba, classes, y, cost_matrix):
+    view = PrecomputedClassifier(classes, proba, cost_matrix)
+    return float(scorer(view, np.empty((len(y), 0)), y))
 
 
-def time_optimizers(n_rows, de_maxiter=None, n_estimators=10, seed=0):
-    rng = np.random.RandomState(seed)
-    y = (rng.uniform(size=n_rows) < 0.1).astype(int)
-    logits = (2 * y - 1)[:, None] * rng.uniform(0.2, 1.0, n_estimators) + rng.normal(
-        scale=1.0, size=(n_rows, n_estimators))
-    p1 = 1 / (1 + np.exp(-(logits - 2.2)))  # about the 10% prior
-    proba = np.stack([1 - p1, p1], axis=2)  # (n_rows, n_estimators, 2)
-    classes = np.array([0, 1])
-    print(f"\nweight fitting time, {n_estimators} estimators × {n_rows} rows (binary)\n")
-    print("| optimiser | scoring | seconds | score | score of uniform | params |")
-    print("|---|---|---|---|---|---|")
-    for scoring, optimizer in [("neg_log_loss", "slsqp"),
-                               ("neg_log_loss", "differential_evolution"),
-                               ("neg_log_loss", "greedy"),
-                               ("average_precision", "greedy"),
-                               ("average_precision", "differential_evolution")]:
-        scorer = get_scorer(scoring)
-
-        def score(w):
-            view = _FixedProba(classes, _blend(proba, w))
-            return scorer(view, np.empty((n_rows, 0)), y)
-
-        params = ({"maxiter": de_maxiter} if optimizer == "differential_evolution"
-                  and de_maxiter else {})
-        start = time.perf_counter()
-        w = optimize_weights(score, n_estimators, optimizer, params, random_state=0)
-        seconds = time.perf_counter() - start
-        uniform = score(np.full(n_estimators, 1 / n_estimators))
-        print(f"| {optimizer} | {scoring} | {seconds:.1f} | {score(w):.4f} "
-              f"| {uniform:.4f} | {params or 'defaults'} |", flush=True)
+def binary_datasets():
+    manifest = json.loads((DATA / "manifest.json").read_text())
+    return [d["name"] for d in sorted(manifest, key=lambda d: d["n"])
+            if d["task"] == "binary"]
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--config", choices=["three", "many"], default="three",
-                        help="three: LR, HGB and network, log-loss weights (default); "
-                        "many: twelve cheap members on feature subsets, AP weights")
-    parser.add_argument("--datasets", nargs="*", help="names in ../shared/data "
-                        "(default: every binary tabular set, but protein_homo "
-                        "with --config three)")
-    parser.add_argument("--outer-cv", type=int, default=5)
-    parser.add_argument("--quick", action="store_true",
-                        help="fewer epochs/boosting rounds, 20 000 rows in the timing")
-    parser.add_argument("--timing-rows", type=int,
-                        help="rows of the timing problem "
-                        "(default 100 000; 20 000 with --quick)")
-    parser.add_argument("--de-maxiter", type=int,
-                        help="generations of differential evolution in the timing "
-                        "and in the --config many blend "
-                        "(default: the estimator's default, 100)")
-    parser.add_argument("--optimizer", default="greedy",
-                        choices=["greedy", "differential_evolution"],
-                        help="blend optimiser of --config many (AP weights)")
-    parser.add_argument("--max-rows", type=int, default=3000,
-                        help="--config many: stratified subsample of larger sets")
-    parser.add_argument("--skip-timing", action="store_true")
-    parser.add_argument("--skip-quality", action="store_true")
-    args = parser.parse_args()
-    torch.set_num_threads(1)
-    if not args.skip_quality and args.config == "many":
-        results = {}
-        for name in args.datasets or binary_datasets(include_large=True):
-            start = time.perf_counter()
-            results[name] = evaluate_many(name, args.outer_cv, args.max_rows,
-                                          args.optimizer, args.de_maxiter)
-            print(f"{name}: {time.perf_counter() - start:.0f} s", flush=True)
-        print()
-        print_many(results)
-    elif not args.skip_quality:
-        results = {}
+def report(frame):
+    for (config, scoring), part in frame.groupby(["config", "scoring"]):
+        per_set = part.groupby("dataset", sort=False).mean(numeric_only=True)
+        prefixes = ("logreg", "hgb", "nn", "group")
+        members_ = [c for c in per_set.columns
+                    if c.startswith(prefixes) and not c.endswith(("score", "se"))]
+        cols = list(RULES) + members_
+        print(f"\n## {config} members, scoring={scoring} "
+              f"({part.dataset.nunique()} sets, {len(part)} outer folds)\n")
+        print("| dataset | rows | " + " | ".join(cols) + " | blend_ |")
+        print("|---" * (len(cols) + 3) + "|")
+        for name, row in per_set.iterrows():
+            decided = part[part.dataset == name].blend.value_counts().to_dict()
+            print(f"| {name} | {int(row['rows'])} | "
+                  + " | ".join(f"{row[c]:.4f}" for c in cols)
+                  + f" | {decided} |")
+        means = per_set[cols].mean()
+        print("| **mean** | | " + " | ".join(f"**{means[c]:.4f}**" for c in cols) + " | |")
+        below = per_set["auto"] < per_set["uniform"] - 0.01
+        print(f"\nauto − uniform {means['auto'] - means['uniform']:+.4f}, "
+              f"auto − best_oof {means['auto'] - means['best_oof']:+.4f}, "
+              f"fitted − uniform {means['fitted'] - means['uniform']:+.4f}; "
+              f"sets where auto < uniform − 0.01: {int(below.sum())} "
+              f"{list(per_set.index[below])}; where fitted < uniform − 0.01: "
+              f"{int((per_set['fitted'] < per_set['uniform'] - 0.01).sum())}")
+        print("\nhonesty over outer folds (estimate − outer score of the same stack):")
+        for blend in ("auto", "fitted"):
+            for estimate in ("cv_score", "oof_score"):
+                gap = part[f"{blend}_{estimate}"] - part[blend]
+                print(f"  {blend:<6} {estimate}_: bias {gap.mean():+.4f}, "
+                      f"mean |error| {gap.abs().mean():.4f}")
+        print(f"weight step {part.weight_seconds.sum():.1f} s in all; members' fits "
+              f"{part.groupby('dataset').member_seconds.max().sum():.0f} s")
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--config", nargs="*", choices=["three", "groups"],
+                        default=["three", "groups"])
+    parser.add_argument("--scoring", nargs="*", choices=SCORINGS, default=list(SCORINGS))
+    parser.add_argument("--datasets", nargs="*", default=None)
+    parser.add_argument("--max-rows", type=int, default=30000)
+    parser.add_argument("--repeats", type=int, default=2)
+    parser.add_argument("--outer-folds", type=int, default=3)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--out", default="benchmarks/results/stacking")
+    parser.add_argument("--report", action="store_true")
+    args = parser.parse_args(argv)
+    out = Path(args.out)
+    paths = {config: out / f"folds_{config}.csv" for config in args.config}
+    if not args.report:
+        torch.set_num_threads(1)
+        warnings.filterwarnings("ignore")
+        out.mkdir(parents=True, exist_ok=True)
+        done = set()
+        for path in paths.values():
+            if path.exists():
+                previous = pd.read_csv(path)
+                done |= set(zip(previous.dataset, previous.config, previous.scoring))
         for name in args.datasets or binary_datasets():
-            start = time.perf_counter()
-            results[name] = evaluate(name, args.outer_cv, args.quick)
-            print(f"{name}: {time.perf_counter() - start:.0f} s", flush=True)
-        print()
-        print_quality(results)
-    if not args.skip_timing:
-        rows = args.timing_rows or (20_000 if args.quick else 100_000)
-        time_optimizers(rows, args.de_maxiter)
+            for config in args.config:
+                _CACHE.clear()  # member fits are shared by the scorings only
+                _FIT_SECONDS[0] = 0.0
+                path = paths[config]
+                for scoring in args.scoring:
+                    if (name, config, scoring) in done:
+                        continue
+                    rows = pd.DataFrame(evaluate(name, config, scoring, args.max_rows,
+                                                 args.repeats, args.outer_folds,
+                                                 args.seed))
+                    rows.to_csv(path, mode="a", header=not path.exists(), index=False)
+                    print(f"{name:<20} {config:<6} {scoring:<18} "
+                          + " ".join(f"{r} {rows[r].mean():.4f}" for r in RULES)
+                          + f"  blend_ {rows.blend.value_counts().to_dict()}",
+                          flush=True)
+    for path in paths.values():
+        if path.exists():
+            report(pd.read_csv(path))
 
 
 if __name__ == "__main__":

@@ -66,7 +66,8 @@ sphinx_gallery_conf = {
 
 def _public_callables():
     modules = ["imbestimators"] + [
-        info.name for info in pkgutil.walk_packages(imbestimators.__path__, "imbestimators.")
+        info.name
+        for info in pkgutil.walk_packages(imbestimators.__path__, "imbestimators.")
         if not any(part.startswith("_") for part in info.name.split(".")[1:])
     ]
     names = set()

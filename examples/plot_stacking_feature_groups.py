@@ -13,7 +13,10 @@ rows.
 out-of-fold (OOF) probabilities and reports two scores: ``oof_score_``, the
 score of the tuned blend on the rows it was tuned on (optimistic, like the
 holdout score), and ``cv_score_``, where each fold's rows are blended with
-weights fitted on the other folds only (honest).
+weights fitted on the other folds only (the honest one). By default
+(``blend='auto'``) it keeps fitted weights only when those held-out folds show
+them beating the plain average of the members by more than the gain's
+standard error; otherwise it predicts with the plain average.
 
 Here the feature groups are the three blocks of the ozone-level (8-hour)
 data set of the UCI repository, in its column order: hourly wind speed,
@@ -86,21 +89,24 @@ names = [name for name, _ in estimators]
 for name, w, s in zip(names, stack.weights_, stack.oof_scores_individual_):
     print(f"{name:15s} weight {w:.2f}   OOF average precision {s:.3f}")
 print(f"uniform average        {stack.oof_score_uniform_:.3f}")
-print(f"tuned blend, in-sample {stack.oof_score_:.3f}   (optimistic)")
-print(f"tuned blend, honest    {stack.cv_score_:.3f}")
+print(f"blend, in-sample       {stack.oof_score_:.3f}   (optimistic)")
+print(f"blend, honest          {stack.cv_score_:.3f} ± {stack.cv_score_se_:.3f}")
+print(f"decision: blend_={stack.blend_!r}, shrinkage {stack.shrinkage_:g}: "
+      f"{stack.blend_evidence_['reason']}")
 print("weights per fold of cv_score_:\n", stack.cv_weights_.round(2))
 
 # %%
 # What the plot shows
 # -------------------
-# The in-sample score of the tuned blend is the highest bar by construction;
-# the honest ``cv_score_`` is what to expect on new data. The spread of
-# ``cv_weights_`` over the folds shows how much the weights themselves vary.
+# The in-sample score of fitted weights is optimistic (they were chosen on
+# those rows); the honest ``cv_score_`` is the number to quote, with its
+# standard error. The spread of ``cv_weights_`` over the folds shows how much
+# the weights themselves vary.
 fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 4))
 ax1.barh(names, stack.weights_)
 ax1.set_xlabel("weight")
 ax1.set_title("Blend weights")
-labels = names + ["uniform", "tuned (in-sample)", "tuned (honest cv)"]
+labels = names + ["uniform", "blend (in-sample)", "blend (honest cv)"]
 values = [*stack.oof_scores_individual_, stack.oof_score_uniform_,
           stack.oof_score_, stack.cv_score_]
 ax2.barh(labels, values, color=["C0"] * len(names) + ["C1", "C3", "C2"])

@@ -88,7 +88,7 @@ for name, scores in results.items():
 # costs. When the costs are known, state them directly instead
 # (``cost_matrix``; see :ref:`sphx_glr_auto_examples_plot_asymmetric_costs.py`
 # and the user guide on cost-sensitive learning).
-import matplotlib.pyplot as plt
+import matplotlib.pyplot as plt  # noqa: E402 (a gallery section's own import)
 
 metrics = ["recall", "precision", "accuracy"]
 width = 0.2

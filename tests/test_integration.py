@@ -77,7 +77,8 @@ def test_grid_search_over_loss_parameters(data):
         "loss__label_smoothing"]
 
 
-@pytest.mark.parametrize("sampler", [SMOTE(random_state=0), RandomUnderSampler(random_state=0)],
+@pytest.mark.parametrize("sampler",
+                         [SMOTE(random_state=0), RandomUnderSampler(random_state=0)],
                          ids=["smote", "undersampling"])
 def test_imbalanced_learn_pipeline(data, sampler):
     X, y = data

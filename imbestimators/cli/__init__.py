@@ -163,7 +163,8 @@ def _compare(args, argv):
     if args.out is not None:
         failed = [r for r in results if r.error is not None]
         write_report(args.out, dataset, best, failed, rows, metric=metric,
-                     cost_matrix=cost_matrix, cv=cv, seed=args.seed, command=shlex.join(["imbestimators"] + argv),
+                     cost_matrix=cost_matrix, cv=cv, seed=args.seed,
+                     command=shlex.join(["imbestimators"] + argv),
                      notify=_notify)
         print(f"report written to {args.out}/report.html")
     return 0

@@ -16,17 +16,17 @@ from sklearn.metrics import (
 )
 from sklearn.preprocessing import label_binarize
 
-from ..metrics import expected_cost, min_expected_cost_decision
+from ..metrics import decide as _decide_labels
+from ..metrics import expected_cost
 
 METRICS = ("average_precision", "balanced_accuracy", "f1", "roc_auc")
 COST = "expected_cost"
 
 
 def decide(proba, cost_matrix):
-    """Column indices of the decisions taken from ``proba``."""
-    if cost_matrix is None:
-        return np.argmax(proba, axis=1)
-    return min_expected_cost_decision(proba, cost_matrix)
+    """Column indices of the decisions taken from ``proba`` (the shared rule,
+    :func:`imbestimators.metrics.decide`, on the column positions)."""
+    return _decide_labels(proba, np.arange(proba.shape[1]), cost_matrix)
 
 
 def _average_precision(y, proba, pred, positive, cost_matrix):

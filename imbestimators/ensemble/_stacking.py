@@ -1,13 +1,12 @@
 """WeightedStackingClassifier: blend weights fitted on out-of-fold probabilities."""
 
-import functools
 import inspect
 import warnings
 from numbers import Integral
 
 import numpy as np
 from joblib import Parallel, delayed
-from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin, clone
+from sklearn.base import ClassifierMixin, TransformerMixin, clone
 from sklearn.metrics import check_scoring
 from sklearn.model_selection import StratifiedKFold, check_cv
 from sklearn.pipeline import Pipeline
@@ -24,12 +23,17 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
-from ..metrics import min_expected_cost_decision
+from ..metrics import decide
 from ..utils import check_cost_matrix
 from ..utils._persistence import checked_state, stamped_state
+from ..utils._precomputed import PrecomputedClassifier
 from ._weights import OPTIMIZERS, optimize_weights, resolve_optimizer, to_simplex
 
 _OPTIMIZER_PARAMS = {"slsqp": {"maxiter", "ftol"}, "greedy": {"n_iter"}}
+
+# The weight of the uniform average in blend='auto''s candidates, most
+# shrunk first, so that ties go to the simpler blend.
+_SHRINKAGE = (1.0, 0.75, 0.5, 0.25, 0.0)
 
 
 class WeightedStackingClassifier(TransformerMixin, ClassifierMixin, _BaseComposition):
@@ -80,6 +84,20 @@ default=None
         ``C[i, j]`` is the cost of predicting ``classes_[j]`` when the truth
         is ``classes_[i]``. With it, ``predict`` returns the class of minimum
         expected cost under ``predict_proba`` (also inside ``scoring``).
+    blend : {'auto', 'fitted', 'uniform'}, default='auto'
+        Which weights predict. 'fitted': the optimiser's weights.
+        'uniform': the plain average of the bases (no weight fit).
+        'auto': the fitted weights shrunk toward the uniform ones,
+        ``(1 - s) * fitted + s * uniform``, with the shrinkage ``s`` in
+        {0, 0.25, 0.5, 0.75, 1} that scores best in the nested
+        cross-validation of ``cv_scores_``; and the uniform average whenever
+        that cross-validation does not show the chosen blend beating it: its
+        mean per-fold gain over the uniform average must exceed the gain's
+        standard error. Fitted weights on a noisy score (average precision
+        with a hundred positives) can overfit the OOF rows and lose to the
+        plain average on new data; 'auto' keeps them only with evidence.
+        What was decided and why is in ``blend_``, ``shrinkage_`` and
+        ``blend_evidence_``.
     refit : bool, default=True
         Refit each base on all the data (in the same joblib loop as the
         folds). ``False`` keeps the fold models and averages their
@@ -104,7 +122,26 @@ default=None
     named_estimators_ : Bunch
         ``estimators_`` by name.
     weights_ : ndarray of shape (n_estimators,)
-        Non-negative, summing to 1.
+        The weights ``predict_proba`` uses: non-negative, summing to 1 (0 for
+        a base left out, see ``excluded_``).
+    fitted_weights_ : ndarray of shape (n_estimators,)
+        The optimiser's weights on all the OOF rows, before shrinkage
+        (uniform with ``blend='uniform'``).
+    blend_ : {'fitted', 'shrunk', 'uniform'}
+        What ``weights_`` are: the fitted weights, fitted weights shrunk
+        toward uniform, or the uniform average.
+    shrinkage_ : float
+        The weight ``s`` of the uniform average in ``weights_``.
+    blend_evidence_ : dict
+        Why: ``'shrinkage'`` (the candidates), ``'cv_scores'`` (array of
+        shape (n_candidates, n_splits): each candidate's held-out fold
+        scores), ``'gain'`` and ``'gain_se'`` (mean per-fold gain of the
+        best candidate over the uniform average, and its standard error) and
+        ``'reason'`` (a sentence).
+    excluded_ : list of str
+        Bases left out of the blend (weight 0) because their OOF
+        probabilities are not finite or do not vary; each is named in a
+        warning.
     optimizer_ : str
         The optimiser used (what 'auto' resolved to).
     oof_predictions_ : ndarray of shape (n_samples, n_estimators, n_classes)
@@ -117,17 +154,27 @@ default=None
         be scored, as :func:`~sklearn.model_selection.cross_val_score` would
         average them (unweighted: every fold counts once, whatever its size
         or total sample weight). ``nan`` only if no fold could be scored.
+        Unlike ``oof_score_`` (one score of all OOF rows pooled) it is a mean
+        of scores of smaller parts, so for ranking scores the two are not on
+        the same footing: on small folds average precision is biased upward,
+        and ``cv_score_`` can exceed ``oof_score_`` (see the
+        :ref:`User Guide <stacking>`).
+    cv_score_se_ : float
+        Standard error of ``cv_score_``: the standard deviation of the scored
+        folds over the square root of their number (``nan`` with fewer than
+        two). The folds share training rows, so it is a lower bound.
     cv_scores_ : ndarray of shape (n_splits,)
         For each fold ``k`` of ``cv``: ``scoring`` of the OOF rows of fold
         ``k`` alone (with their ``sample_weight``), blended with
         ``cv_weights_[k]``, weights fitted on the OOF rows of the other folds
-        only. ``nan``, with a warning, for a fold whose held-out part lacks a
+        only (then shrunk as ``blend`` decided). ``nan``, with a warning,
+        for a fold whose held-out part lacks a
         class of ``classes_`` (ranking scores such as ROC AUC or average
         precision are undefined there), or whose score fails or is not
         finite (e.g. its sample weights sum to 0); such folds are left out
         of ``cv_score_``.
     cv_weights_ : ndarray of shape (n_splits, n_estimators)
-        The weights fitted for each fold of ``cv_scores_`` (their spread
+        The weights used for each fold of ``cv_scores_`` (their spread
         shows how stable the weights are). The held-out blends themselves
         are not stored: fold ``k``'s is the average of
         ``oof_predictions_[test]`` over the estimators with weights
@@ -177,6 +224,7 @@ default=None
         "optimizer_params": [None, dict],
         "cv": ["cv_object"],
         "cost_matrix": [None, "array-like", dict],
+        "blend": [StrOptions({"auto", "fitted", "uniform"})],
         "refit": ["boolean"],
         "n_jobs": [None, Integral],
         "random_state": ["random_state"],
@@ -192,6 +240,7 @@ default=None
         optimizer_params=None,
         cv=5,
         cost_matrix=None,
+        blend="auto",
         refit=True,
         n_jobs=None,
         random_state=None,
@@ -203,6 +252,7 @@ default=None
         self.optimizer_params = optimizer_params
         self.cv = cv
         self.cost_matrix = cost_matrix
+        self.blend = blend
         self.refit = refit
         self.n_jobs = n_jobs
         self.random_state = random_state
@@ -299,11 +349,18 @@ default=None
         optimizer_seed = int(rng.randint(np.iinfo(np.int32).max))
 
         self._fit_bases(names, bases, X, y, sample_weight, folds)
-        score_on = functools.partial(self._blend_score, scorer, y, sample_weight)
+        kept = self._blendable(names, folds)
+        n_kept = len(kept)
+        uniform = np.full(n_kept, 1.0 / n_kept)
+
+        def score_on(rows):
+            return self._blend_score(scorer, y, sample_weight, rows, kept)
 
         def fit_weights(rows):
+            if self.blend == "uniform":
+                return uniform
             return optimize_weights(
-                score_on(rows), len(bases), self.optimizer_, optimizer_params,
+                score_on(rows), n_kept, self.optimizer_, optimizer_params,
                 optimizer_seed,
             )
 
@@ -311,31 +368,82 @@ default=None
         # are blended with weights fitted on the other folds' OOF rows and
         # scored alone; cv_score_ is the mean of the fold scores. (Pooling the
         # folds into one score mixes blends of different weights, which for
-        # ranking scores such as AP or ROC AUC is strongly pessimistic.)
+        # ranking scores such as AP or ROC AUC is strongly pessimistic.) Each
+        # shrinkage candidate is scored on the same folds, which is the
+        # evidence 'auto' decides on.
+        shrinkage = {"auto": _SHRINKAGE, "fitted": (0.0,), "uniform": (1.0,)}[self.blend]
         all_rows = np.arange(len(y))
-        self.cv_weights_ = np.empty((len(folds), len(bases)))
-        self.cv_scores_ = np.full(len(folds), np.nan)
-        unscored = []
-        for k, (_, test) in enumerate(folds):
-            self.cv_weights_[k] = fit_weights(np.setdiff1d(all_rows, test))
-            self.cv_scores_[k], reason = self._fold_score(
-                scorer, y, y_index, sample_weight, test, self.cv_weights_[k]
-            )
-            if reason is not None:
-                unscored.append(f"fold {k}: {reason.rstrip('.')}")
+        fold_weights = np.array([fit_weights(np.setdiff1d(all_rows, test))
+                                 for _, test in folds])
+        scores = np.full((len(shrinkage), len(folds)), np.nan)
+        unscored = {}
+        for g, s in enumerate(shrinkage):
+            for k, (_, test) in enumerate(folds):
+                weights = (1.0 - s) * fold_weights[k] + s * uniform
+                scores[g, k], reason = self._fold_score(
+                    scorer, y, y_index, sample_weight, test, weights, kept
+                )
+                if reason is not None:
+                    unscored.setdefault(k, f"fold {k}: {reason.rstrip('.')}")
         if unscored:
-            self._warn_unscored(unscored, len(folds), y_index)
+            self._warn_unscored(list(unscored.values()), len(folds), y_index)
+        choice, self.blend_evidence_ = _choose_shrinkage(shrinkage, scores)
+        self.shrinkage_ = float(shrinkage[choice])
+        self.blend_ = {0.0: "fitted", 1.0: "uniform"}.get(self.shrinkage_, "shrunk")
+        if self.verbose and self.blend == "auto":
+            print(f"WeightedStackingClassifier: blend_={self.blend_!r} "
+                  f"(shrinkage {self.shrinkage_:g}): {self.blend_evidence_['reason']}")
+        self.cv_weights_ = np.zeros((len(folds), len(bases)))
+        self.cv_weights_[:, kept] = ((1.0 - self.shrinkage_) * fold_weights
+                                     + self.shrinkage_ * uniform)
+        self.cv_scores_ = scores[choice]
         scored = self.cv_scores_[np.isfinite(self.cv_scores_)]
         self.cv_score_ = float(scored.mean()) if scored.size else float("nan")
+        self.cv_score_se_ = (
+            float(scored.std(ddof=1) / np.sqrt(scored.size)) if scored.size > 1
+            else float("nan")
+        )
 
         score = score_on(all_rows)
-        self.weights_ = fit_weights(all_rows)
-        self.oof_score_ = score(self.weights_)
-        self.oof_score_uniform_ = score(np.full(len(bases), 1.0 / len(bases)))
-        self.oof_scores_individual_ = np.array(
-            [score(np.eye(len(bases))[i]) for i in range(len(bases))]
-        )
+        fitted = fit_weights(all_rows)
+        self.fitted_weights_ = np.zeros(len(bases))
+        self.fitted_weights_[kept] = fitted
+        self.weights_ = np.zeros(len(bases))
+        self.weights_[kept] = (1.0 - self.shrinkage_) * fitted + self.shrinkage_ * uniform
+        self.oof_score_ = score(self.weights_[kept])
+        self.oof_score_uniform_ = score(uniform)
+        self.oof_scores_individual_ = np.array([
+            self._score(scorer, self.oof_predictions_[:, i], y, sample_weight)
+            if i in kept else np.nan
+            for i in range(len(bases))
+        ])
         return self
+
+    def _blendable(self, names, folds):
+        """Indices of the bases whose OOF probabilities can be blended; the
+        others are named in a warning and left out (weight 0)."""
+        oof = self.oof_predictions_
+        bad = {}
+        for i, name in enumerate(names):
+            if not np.all(np.isfinite(oof[:, i])):
+                bad[name] = "its OOF probabilities are not all finite (NaN or inf)"
+            elif all(np.ptp(oof[test, i], axis=0).max() <= 1e-12 for _, test in folds):
+                # e.g. a prior: one value per fold model, nothing about the rows.
+                bad[name] = ("its OOF probabilities are the same for every sample "
+                             "of each fold")
+        self.excluded_ = list(bad)
+        if len(bad) == len(names):
+            raise ValueError(
+                "estimators: no base can be blended: "
+                + "; ".join(f"{n!r}: {why}" for n, why in bad.items()) + "."
+            )
+        if bad:
+            warnings.warn(
+                "estimators: left out of the blend (weight 0): "
+                + "; ".join(f"{n!r}: {why}" for n, why in bad.items()) + ".",
+                UserWarning,
+            )
+        return [i for i, name in enumerate(names) if name not in bad]
 
     def _fit_bases(self, names, bases, X, y, sample_weight, folds):
         """One joblib loop over (estimator, fold) pairs, plus the refits."""
@@ -368,9 +476,10 @@ default=None
         self.named_estimators_ = Bunch(**dict(zip(names, self.estimators_)))
         self.oof_predictions_ = oof
 
-    def _blend_score(self, scorer, y, sample_weight, rows):
-        """``score(weights)`` of the blended OOF probabilities of ``rows``."""
-        oof, y = self.oof_predictions_[rows], y[rows]
+    def _blend_score(self, scorer, y, sample_weight, rows, kept):
+        """``score(weights)`` of the blended OOF probabilities of ``rows``
+        (weights of the ``kept`` bases)."""
+        oof, y = self.oof_predictions_[np.ix_(rows, kept)], y[rows]
         sample_weight = None if sample_weight is None else sample_weight[rows]
 
         def score(weights):
@@ -378,7 +487,7 @@ default=None
 
         return score
 
-    def _fold_score(self, scorer, y, y_index, sample_weight, test, weights):
+    def _fold_score(self, scorer, y, y_index, sample_weight, test, weights, kept):
         """``(score, None)`` of fold ``test`` blended with ``weights``, or
         ``(nan, reason)`` when the fold cannot be scored."""
         missing = np.setdiff1d(np.arange(len(self.classes_)), y_index[test])
@@ -390,7 +499,7 @@ default=None
                 f"{self.classes_[missing].tolist()!r}"
             )
         try:
-            score = self._blend_score(scorer, y, sample_weight, test)(weights)
+            score = self._blend_score(scorer, y, sample_weight, test, kept)(weights)
         except (ValueError, ZeroDivisionError) as exc:  # e.g. weights summing to 0
             return np.nan, f"the scorer failed: {type(exc).__name__}: {exc}"
         if not np.isfinite(score):
@@ -507,7 +616,7 @@ default=None
         return folds
 
     def _score(self, scorer, proba, y, sample_weight):
-        view = _FixedProba(self.classes_, proba, self.cost_matrix_)
+        view = PrecomputedClassifier(self.classes_, proba, self.cost_matrix_)
         kwargs = {} if sample_weight is None else {"sample_weight": sample_weight}
         return float(scorer(view, np.empty((len(y), 0)), y, **kwargs))
 
@@ -557,7 +666,7 @@ default=None
         -------
         y_pred : ndarray of shape (n_samples,)
         """
-        return _decide(self.predict_proba(X), self.classes_, self.cost_matrix_)
+        return decide(self.predict_proba(X), self.classes_, self.cost_matrix_)
 
     def transform(self, X):
         """The probabilities of every base.
@@ -581,6 +690,41 @@ default=None
         return np.hstack(probas)
 
 
+def _choose_shrinkage(shrinkage, scores):
+    """Index of the candidate to use, and the evidence: the best mean fold
+    score, kept only if its paired gain over the uniform average (candidate
+    1.0) exceeds one standard error; else the uniform average."""
+    scored = np.all(np.isfinite(scores), axis=0)
+    evidence = {"shrinkage": np.asarray(shrinkage, dtype=float), "cv_scores": scores,
+                "gain": 0.0, "gain_se": float("nan")}
+    if len(shrinkage) == 1:
+        evidence["reason"] = "chosen by the blend parameter."
+        return 0, evidence
+    uniform = shrinkage.index(1.0)
+    if scored.sum() < 2:
+        evidence["reason"] = ("fewer than 2 held-out folds could be scored, so "
+                              "nothing shows a fitted blend beating the uniform one.")
+        return uniform, evidence
+    means = scores[:, scored].mean(axis=1)
+    best = int(np.argmax(means))  # the first maximum: the most shrunk
+    gain = scores[best, scored] - scores[uniform, scored]
+    evidence["gain"] = float(gain.mean())
+    evidence["gain_se"] = float(gain.std(ddof=1) / np.sqrt(gain.size))
+    if best != uniform and evidence["gain"] > evidence["gain_se"]:
+        evidence["reason"] = (
+            f"shrinkage {shrinkage[best]:g} beats the uniform average by "
+            f"{evidence['gain']:.4g} per held-out fold on average, more than its "
+            f"standard error {evidence['gain_se']:.2g}."
+        )
+        return best, evidence
+    evidence["reason"] = (
+        "no fitted blend beats the uniform average on the held-out folds by more "
+        f"than the standard error of the gain (best gain {evidence['gain']:.4g}, "
+        f"standard error {evidence['gain_se']:.2g})."
+    )
+    return uniform, evidence
+
+
 class _FoldAverage:
     """The fold models of one base, predicting the mean of their probabilities."""
 
@@ -592,31 +736,6 @@ class _FoldAverage:
         return np.mean(
             [_aligned_proba(est, X, self.classes_) for est in self.estimators], axis=0
         )
-
-
-class _FixedProba(ClassifierMixin, BaseEstimator):
-    """A fitted-classifier view of precomputed probabilities, for scorers."""
-
-    def __init__(self, classes, proba, cost_matrix=None):
-        self.classes = classes
-        self.proba = proba
-        self.cost_matrix = cost_matrix
-
-    @property
-    def classes_(self):
-        return self.classes
-
-    def predict_proba(self, X):
-        return self.proba
-
-    def predict(self, X):
-        return _decide(self.proba, self.classes, self.cost_matrix)
-
-
-def _decide(proba, classes, cost_matrix):
-    if cost_matrix is None:
-        return classes[np.argmax(proba, axis=1)]
-    return classes[min_expected_cost_decision(proba, cost_matrix)]
 
 
 def _blend(proba, weights):

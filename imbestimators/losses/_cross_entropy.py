@@ -1,7 +1,6 @@
 """Cross-entropy family: the reference loss and the weighted binary cross-entropy."""
 
 import numpy as np
-import torch
 import torch.nn.functional as F
 
 from ._base import BaseLoss, sample_weights, split_logits

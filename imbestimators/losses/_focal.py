@@ -18,6 +18,7 @@ from ._functional import (
     target_log_probs,
 )
 
+
 def _focal_term(log_pt, log_not_pt, gamma):
     """-(1 - p_t)^gamma log p_t, with the power taken in log space.
 

@@ -24,6 +24,7 @@ from ._functional import (
     soft_counts,
 )
 
+
 class _SoftCountLoss(BaseLoss):
     """A loss computed per class from the weighted soft counts of the batch."""
 

@@ -35,7 +35,8 @@ class TorchCriterionLoss(BaseLoss):
     >>> loss = TorchCriterionLoss(torch.nn.BCEWithLogitsLoss())
     >>> loss.n_outputs(n_classes=2)
     1
-    >>> float(loss(torch.zeros(2), torch.tensor([0, 1]), sample_weight=torch.tensor([1.0, 3.0])))
+    >>> weights = torch.tensor([1.0, 3.0])
+    >>> float(loss(torch.zeros(2), torch.tensor([0, 1]), sample_weight=weights))
     0.693...
     """
 

@@ -32,3 +32,38 @@ def min_expected_cost_decision(proba, cost_matrix):
     proba = np.asarray(proba, dtype=np.float64)
     cost_matrix = np.asarray(cost_matrix, dtype=np.float64)
     return np.argmin(proba @ cost_matrix, axis=1)
+
+
+def decide(proba, classes, cost_matrix=None):
+    """The decision rule of every estimator here: most probable class, or the
+    class of minimum expected cost when a cost matrix is given.
+
+    Parameters
+    ----------
+    proba : ndarray of shape (n_samples, n_classes)
+        Class probabilities, columns in the order of ``classes``.
+    classes : array-like of shape (n_classes,)
+        The labels the columns stand for.
+    cost_matrix : ndarray of shape (n_classes, n_classes) or None, default=None
+        ``C[i, j]`` is the cost of predicting ``classes[j]`` when the truth is
+        ``classes[i]``; see :func:`min_expected_cost_decision`.
+
+    Returns
+    -------
+    labels : ndarray of shape (n_samples,)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from imbestimators.metrics import decide
+    >>> proba = np.array([[0.7, 0.3], [0.9, 0.1]])
+    >>> decide(proba, ["no", "yes"])
+    array(['no', 'no'], dtype='<U3')
+    >>> decide(proba, ["no", "yes"], cost_matrix=[[0, 1], [3, 0]])
+    array(['yes', 'no'], dtype='<U3')
+    """
+    if cost_matrix is None:
+        indices = np.argmax(proba, axis=1)
+    else:
+        indices = min_expected_cost_decision(proba, cost_matrix)
+    return np.asarray(classes)[indices]

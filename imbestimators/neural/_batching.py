@@ -114,7 +114,8 @@ class Batches:
 
 
 def shuffled(n, generator):
-    """An epoch order: a fresh random permutation of ``range(n)`` on the generator's device."""
+    """An epoch order: a fresh random permutation of ``range(n)`` on the
+    generator's device."""
     def order():
         return torch.randperm(n, generator=generator, device=generator.device)
     return order

@@ -3,7 +3,8 @@
 import numpy as np
 import torch
 from skorch.callbacks import Callback
-from sklearn.base import BaseEstimator, ClassifierMixin
+
+from ..utils._precomputed import PrecomputedClassifier
 
 
 class ValidationScoring(Callback):
@@ -45,7 +46,9 @@ class ValidationScoring(Callback):
         if dataset_valid.weight is not None:
             rows = dataset_valid.rows
             kwargs["sample_weight"] = dataset_valid.weight[rows].cpu().numpy()
-        view = _FixedLogits(self.estimator, logits)
+        est = self.estimator
+        view = PrecomputedClassifier(est.classes_, est._proba_from_logits(logits),
+                                     est.cost_matrix_, est._decision_from_logits(logits))
         y_true = self.estimator.classes_[y_index]
         try:
             score = self.scorer(view, np.empty((len(y_true), 0)), y_true, **kwargs)
@@ -59,24 +62,3 @@ class ValidationScoring(Callback):
             ) from exc
         net.history.record(self.name, float(score))
         self.logits_ = []
-
-
-class _FixedLogits(ClassifierMixin, BaseEstimator):
-    """A fitted-classifier view of precomputed logits, for scikit-learn scorers."""
-
-    def __init__(self, estimator, logits):
-        self.estimator = estimator
-        self.logits = logits
-
-    @property
-    def classes_(self):
-        return self.estimator.classes_
-
-    def decision_function(self, X):
-        return self.estimator._decision_from_logits(self.logits)
-
-    def predict_proba(self, X):
-        return self.estimator._proba_from_logits(self.logits)
-
-    def predict(self, X):
-        return self.estimator._labels_from_proba(self.predict_proba(X))

@@ -23,7 +23,7 @@ from sklearn.utils.validation import _check_sample_weight, check_is_fitted, vali
 from torch import nn
 
 from ..losses import BaseLoss, ExpectedCostLoss, check_loss
-from ..metrics import min_expected_cost_decision
+from ..metrics import decide
 from ..utils import check_class_weight, check_cost_matrix, check_device
 from ..utils._persistence import checked_state, stamped_state
 from ._batching import Batches, TensorData, as_tensor, check_class_counts, training_batches
@@ -775,11 +775,6 @@ default='auto'
             return np.column_stack([1.0 - p, p])
         return softmax(logits, axis=1)
 
-    def _labels_from_proba(self, proba):
-        if self.cost_matrix_ is None:
-            return self.classes_[np.argmax(proba, axis=1)]
-        return self.classes_[min_expected_cost_decision(proba, self.cost_matrix_)]
-
     def decision_function(self, X):
         """Raw scores: the logit of ``classes_[1]`` for binary problems.
 
@@ -834,7 +829,7 @@ default='auto'
         -------
         y : ndarray of shape (n_samples,)
         """
-        return self._labels_from_proba(self.predict_proba(X))
+        return decide(self.predict_proba(X), self.classes_, self.cost_matrix_)
 
 
 def _mixed_labels(exc):

@@ -1,4 +1,5 @@
-"""Networks built by ``NeuralClassifier`` and the input layers fitted on the training rows."""
+"""Networks built by ``NeuralClassifier`` and the input layers fitted on the
+training rows."""
 
 import numpy as np
 import scipy.sparse as sp

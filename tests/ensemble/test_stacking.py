@@ -41,6 +41,12 @@ def _bases():
     ]
 
 
+def _fitted_stack(**params):
+    """The bases with the optimiser's weights as they are (no shrinkage), where
+    a test recomputes them."""
+    return WeightedStackingClassifier(_bases(), blend="fitted", **params)
+
+
 @pytest.fixture(scope="module")
 def data():
     return make_classification(n_samples=240, n_features=6, n_informative=3,
@@ -50,7 +56,7 @@ def data():
 @pytest.fixture(scope="module")
 def fitted(data):
     X, y = data
-    return WeightedStackingClassifier(_bases(), cv=CV).fit(X, y)
+    return _fitted_stack(cv=CV).fit(X, y)
 
 
 def test_oof_predictions_are_cross_val_predict_on_the_same_folds(data, fitted):
@@ -126,7 +132,7 @@ def test_cv_score_of_a_ranking_score_with_sample_weight_is_a_mean_over_folds(dat
     # into one AP would differ from the mean of the fold APs.
     X, y = data
     sw = np.random.RandomState(1).uniform(0.2, 3.0, size=len(y))
-    clf = WeightedStackingClassifier(_bases(), cv=CV, scoring="average_precision")
+    clf = _fitted_stack(cv=CV, scoring="average_precision")
     clf.fit(X, y, sample_weight=sw)
     assert clf.optimizer_ == "greedy"
     folds = list(CV.split(X, y))
@@ -152,7 +158,7 @@ def test_a_held_out_fold_without_a_class_is_left_out_with_a_warning(data):
     folds = list(cv.split(X, y))
     empty = [k for k, (_, test) in enumerate(folds) if not y[test].any()]
     assert len(empty) == 1
-    clf = WeightedStackingClassifier(_bases(), cv=cv, scoring="average_precision")
+    clf = _fitted_stack(cv=cv, scoring="average_precision")
     with pytest.warns(UserWarning, match=(
         rf"cv: 1 of 3 held-out folds could not be scored.*fold {empty[0]}: its "
         r"held-out part has no sample of class\(es\) \[1\].*class counts: \[238, 2\]"
@@ -170,7 +176,7 @@ def test_a_held_out_fold_of_zero_weight_is_left_out_with_a_warning(data):
     folds = list(CV.split(X, y))
     sw = np.ones(len(y))
     sw[folds[1][1]] = 0.0  # log-loss of fold 1 is 0 / 0
-    clf = WeightedStackingClassifier(_bases(), cv=CV)
+    clf = _fitted_stack(cv=CV)
     with pytest.warns(UserWarning, match=r"fold 1: the scorer failed"):
         clf.fit(X, y, sample_weight=sw)
     assert np.isnan(clf.cv_scores_[1]) and np.isfinite(clf.cv_scores_[[0, 2]]).all()
@@ -185,7 +191,7 @@ def test_in_sample_oof_score_is_optimistic_with_many_noise_estimators():
     bases = [(f"t{i}", make_pipeline(
         ColumnTransformer([("col", "passthrough", [i])]),
         DecisionTreeClassifier(max_depth=3, random_state=0))) for i in range(12)]
-    clf = WeightedStackingClassifier(bases, scoring="roc_auc", cv=CV,
+    clf = WeightedStackingClassifier(bases, scoring="roc_auc", cv=CV, blend="fitted",
                                      optimizer_params={"n_iter": 15}).fit(X, y)
     assert clf.optimizer_ == "greedy"
     assert clf.oof_score_ > clf.cv_score_ + 0.03
@@ -203,7 +209,7 @@ def test_refit_true_predicts_with_bases_refitted_on_all_data(data, fitted):
 
 def test_refit_false_averages_the_fold_models(data):
     X, y = data
-    clf = WeightedStackingClassifier(_bases(), cv=CV, refit=False).fit(X, y)
+    clf = _fitted_stack(cv=CV, refit=False).fit(X, y)
     probas = np.stack([
         np.mean([clone(e).fit(X[tr], y[tr]).predict_proba(X) for tr, _ in CV.split(X, y)],
                 axis=0)
@@ -217,7 +223,7 @@ def test_refit_false_averages_the_fold_models(data):
 def test_cost_matrix_gives_minimum_expected_cost_decisions(data):
     X, y = data
     C = np.array([[0.0, 1.0], [8.0, 0.0]])
-    clf = WeightedStackingClassifier(_bases(), cv=CV, cost_matrix=C).fit(X, y)
+    clf = _fitted_stack(cv=CV, cost_matrix=C).fit(X, y)
     proba = clf.predict_proba(X)
     expected = np.array([np.argmin([p @ C[:, j] for j in range(2)]) for p in proba])
     np.testing.assert_array_equal(clf.predict(X), expected)
@@ -258,7 +264,7 @@ def test_multiclass_one_weight_per_estimator():
     X, y = make_classification(n_samples=240, n_features=8, n_informative=4,
                                n_classes=3, random_state=1)
     y = np.array(["a", "b", "c"])[y]
-    clf = WeightedStackingClassifier(_bases(), cv=CV).fit(X, y)
+    clf = _fitted_stack(cv=CV).fit(X, y)
     assert clf.weights_.shape == (3,)
     assert clf.oof_predictions_.shape == (240, 3, 3)
     proba = clf.predict_proba(X)
@@ -309,8 +315,8 @@ def test_pipelines_selecting_columns_by_name_and_by_index(data):
 def test_scorers_of_every_kind(data):
     X, y = data
     for scoring in ["roc_auc", "balanced_accuracy"]:
-        clf = WeightedStackingClassifier(_bases(), cv=CV, scoring=scoring,
-                                         optimizer_params={"n_iter": 10}).fit(X, y)
+        clf = _fitted_stack(cv=CV, scoring=scoring,
+                            optimizer_params={"n_iter": 10}).fit(X, y)
         assert np.isfinite(clf.cv_score_)
     blend = np.tensordot(clf.oof_predictions_, clf.weights_, ([1], [0]))
     assert np.isclose(clf.oof_score_, balanced_accuracy_score(y, blend.argmax(1)))
@@ -318,7 +324,7 @@ def test_scorers_of_every_kind(data):
     def callable_scorer(estimator, X, y):
         return -log_loss(y, estimator.predict_proba(X))
 
-    clf = WeightedStackingClassifier(_bases(), cv=CV, scoring=callable_scorer).fit(X, y)
+    clf = _fitted_stack(cv=CV, scoring=callable_scorer).fit(X, y)
     blend = np.tensordot(clf.oof_predictions_, clf.weights_, ([1], [0]))
     assert np.isclose(clf.oof_score_, -log_loss(y, blend))
 
@@ -326,7 +332,7 @@ def test_scorers_of_every_kind(data):
 def test_parallel_backends_give_the_same_fit(data, fitted):
     X, y = data
     with parallel_backend("threading"):
-        clf = WeightedStackingClassifier(_bases(), cv=CV, n_jobs=2).fit(X, y)
+        clf = _fitted_stack(cv=CV, n_jobs=2).fit(X, y)
     np.testing.assert_allclose(clf.oof_predictions_, fitted.oof_predictions_)
     np.testing.assert_allclose(clf.weights_, fitted.weights_)
 
@@ -337,7 +343,7 @@ def test_dask_backend(data, fitted):
     with distributed.LocalCluster(processes=False, n_workers=1,
                                   dashboard_address=None) as cluster:
         with distributed.Client(cluster), parallel_backend("dask"):
-            clf = WeightedStackingClassifier(_bases(), cv=CV, n_jobs=2).fit(X, y)
+            clf = _fitted_stack(cv=CV, n_jobs=2).fit(X, y)
     np.testing.assert_allclose(clf.oof_predictions_, fitted.oof_predictions_)
     np.testing.assert_allclose(clf.predict_proba(X), fitted.predict_proba(X))
 
@@ -400,21 +406,21 @@ def test_bad_estimators(data, estimators, error, match):
 def test_bad_input_names_the_parameter(data):
     X, y = data
     with pytest.raises(ValueError, match="cost_matrix must have shape"):
-        WeightedStackingClassifier(_bases(), cost_matrix=np.eye(3)).fit(X, y)
+        _fitted_stack(cost_matrix=np.eye(3)).fit(X, y)
     with pytest.raises(ValueError, match="optimizer_params has keys"):
-        WeightedStackingClassifier(_bases(), optimizer_params={"n_iter": 3}).fit(X, y)
+        _fitted_stack(optimizer_params={"n_iter": 3}).fit(X, y)
     y_rare = y.copy()
     y_rare[0] = 2  # a class of 1 sample is missing from one fold's training part
     with pytest.raises(ValueError, match="cv: the training part of fold"):
-        WeightedStackingClassifier(_bases(), cv=3).fit(X, y_rare)
+        _fitted_stack(cv=3).fit(X, y_rare)
 
 
 def test_a_base_without_sample_weight_is_named_in_a_warning(data):
     from sklearn.neighbors import KNeighborsClassifier
 
     X, y = data
-    clf = WeightedStackingClassifier([("knn", KNeighborsClassifier()), ("nb", GaussianNB())],
-                                     cv=CV)
+    clf = WeightedStackingClassifier(
+        [("knn", KNeighborsClassifier()), ("nb", GaussianNB())], cv=CV)
     with pytest.warns(UserWarning, match="'knn'.*does not accept sample_weight"):
         clf.fit(X, y, sample_weight=np.ones(len(y)))
 
@@ -445,11 +451,146 @@ def test_differential_evolution_is_seeded_by_random_state(data):
     X, y = data
     params = dict(optimizer="differential_evolution", scoring="roc_auc",
                   optimizer_params={"maxiter": 5}, cv=3)
-    first = WeightedStackingClassifier(_bases(), random_state=0, **params).fit(X, y)
-    again = WeightedStackingClassifier(_bases(), random_state=0, **params).fit(X, y)
+    first = _fitted_stack(random_state=0, **params).fit(X, y)
+    again = _fitted_stack(random_state=0, **params).fit(X, y)
     assert first.optimizer_ == "differential_evolution"
     np.testing.assert_array_equal(first.weights_, again.weights_)
     np.testing.assert_array_equal(first.cv_weights_, again.cv_weights_)
     assert np.all(first.weights_ >= 0) and np.isclose(first.weights_.sum(), 1.0)
     # The weights are the best found for the in-sample score: no worse than uniform.
     assert first.oof_score_ >= first.oof_score_uniform_ - 1e-12
+
+
+# --------------------------------------------------------------- blend='auto'
+
+_GRID = (1.0, 0.75, 0.5, 0.25, 0.0)
+
+
+def _auto_choice(oof, y, folds, metric, optimizer):
+    """Independent recomputation of blend='auto': every shrinkage of the fold
+    weights toward uniform scored on the held-out folds; the best mean (ties
+    to the more shrunk), kept only if its mean paired gain over the uniform
+    average exceeds the gain's standard error."""
+    weights, _ = _honest_fold_scores(oof, y, folds, metric, optimizer)
+    uniform = np.full(oof.shape[1], 1.0 / oof.shape[1])
+    table = np.array([[metric(y[test], _blend_of(oof[test], (1 - s) * w + s * uniform),
+                              None)
+                       for w, (_, test) in zip(weights, folds)] for s in _GRID])
+    best = int(np.argmax(table.mean(axis=1)))
+    gain = table[best] - table[0]
+    if best != 0 and gain.mean() > gain.std(ddof=1) / np.sqrt(len(gain)):
+        return _GRID[best], table[best]
+    return 1.0, table[0]
+
+
+@pytest.mark.parametrize("scoring, metric, optimizer", [
+    ("neg_log_loss", _neg_log_loss, "slsqp"),
+    ("average_precision", _ap, "greedy"),
+])
+def test_auto_shrinkage_is_the_rule_written_out(data, scoring, metric, optimizer):
+    X, y = data
+    folds = list(CV.split(X, y))
+    clf = WeightedStackingClassifier(_bases(), cv=CV, scoring=scoring).fit(X, y)
+    shrinkage, scores = _auto_choice(clf.oof_predictions_, y, folds, metric, optimizer)
+    assert clf.shrinkage_ == shrinkage
+    assert clf.blend_ == {0.0: "fitted", 1.0: "uniform"}.get(shrinkage, "shrunk")
+    np.testing.assert_allclose(clf.cv_scores_, scores, rtol=1e-6)
+    uniform = np.full(3, 1 / 3)
+    np.testing.assert_allclose(
+        clf.weights_, (1 - shrinkage) * clf.fitted_weights_ + shrinkage * uniform)
+    assert clf.blend_evidence_["cv_scores"].shape == (len(_GRID), len(folds))
+    assert clf.blend_evidence_["reason"]
+
+
+def _noise_bases(n):
+    return [(f"t{i}", make_pipeline(
+        ColumnTransformer([("col", "passthrough", [i])]),
+        DecisionTreeClassifier(max_depth=3, random_state=0))) for i in range(n)]
+
+
+def test_auto_falls_back_to_uniform_without_a_gain_beyond_its_standard_error(data):
+    # Copies of one model: every blend scores the same on every fold, a gain of
+    # 0 is not more than its standard error (0), so 'auto' uses the plain average.
+    X, y = data
+    bases = [(name, LogisticRegression(C=0.1)) for name in ("a", "b", "c")]
+    clf = WeightedStackingClassifier(bases, scoring="roc_auc", cv=CV).fit(X, y)
+    assert clf.blend_ == "uniform" and clf.shrinkage_ == 1.0
+    np.testing.assert_allclose(clf.weights_, np.full(3, 1 / 3))
+    np.testing.assert_allclose(clf.cv_weights_, np.full((3, 3), 1 / 3))
+    assert clf.oof_score_ == clf.oof_score_uniform_
+    assert clf.blend_evidence_["gain"] == 0.0
+    assert "standard error" in clf.blend_evidence_["reason"]
+
+
+def test_auto_keeps_fitted_weights_when_one_base_carries_the_signal():
+    X, y = make_classification(n_samples=600, n_features=8, n_informative=4,
+                               weights=[0.8], random_state=1)
+    X = np.hstack([X, np.random.RandomState(1).normal(size=(600, 3))])
+    bases = [("lr", LogisticRegression())] + [
+        (f"noise{i}", make_pipeline(ColumnTransformer([("c", "passthrough", [8 + i])]),
+                                    DecisionTreeClassifier(max_depth=2, random_state=0)))
+        for i in range(3)]
+    clf = WeightedStackingClassifier(bases, cv=CV).fit(X, y)
+    assert clf.blend_ in ("fitted", "shrunk")
+    assert clf.blend_evidence_["gain"] > clf.blend_evidence_["gain_se"] > 0
+    assert clf.weights_[0] > 0.5
+    uniform_fold_scores = clf.blend_evidence_["cv_scores"][0]
+    assert clf.cv_score_ > uniform_fold_scores.mean()
+
+
+def test_blend_uniform_is_the_plain_average_of_the_refitted_bases(data):
+    X, y = data
+    clf = WeightedStackingClassifier(_bases(), cv=CV, blend="uniform").fit(X, y)
+    assert clf.blend_ == "uniform"
+    np.testing.assert_allclose(clf.weights_, np.full(3, 1 / 3))
+    probas = np.stack([clone(e).fit(X, y).predict_proba(X) for _, e in _bases()], 1)
+    np.testing.assert_allclose(clf.predict_proba(X), probas.mean(axis=1))
+    folds = list(CV.split(X, y))
+    expected = [-log_loss(y[test], clf.oof_predictions_[test].mean(axis=1))
+                for _, test in folds]
+    np.testing.assert_allclose(clf.cv_scores_, expected)
+
+
+def test_cv_score_se_is_the_standard_error_of_the_fold_scores(data, fitted):
+    scores = fitted.cv_scores_
+    k = len(scores)
+    expected = np.sqrt(((scores - scores.mean()) ** 2).sum() / (k - 1) / k)
+    assert np.isclose(fitted.cv_score_se_, expected)
+
+
+def test_auto_reports_its_decision_under_verbose(data, capsys):
+    X, y = data
+    WeightedStackingClassifier(_bases(), cv=CV, verbose=1).fit(X, y)
+    assert "blend_=" in capsys.readouterr().out
+
+
+class _NaNProba(ClassifierMixin, BaseEstimator):
+    def fit(self, X, y):
+        self.classes_ = np.unique(y)
+        return self
+
+    def predict_proba(self, X):
+        return np.full((len(X), len(self.classes_)), np.nan)
+
+
+def test_bases_with_nan_or_constant_oof_probabilities_are_named_and_left_out(data):
+    from sklearn.dummy import DummyClassifier
+
+    X, y = data
+    bases = _bases()[:2] + [("nan", _NaNProba()), ("prior", DummyClassifier())]
+    clf = WeightedStackingClassifier(bases, cv=CV)
+    with pytest.warns(UserWarning, match=r"left out of the blend.*'nan': .*not all "
+                                         r"finite.*'prior': .*same for every sample"):
+        clf.fit(X, y)
+    assert clf.excluded_ == ["nan", "prior"]
+    assert np.all(clf.weights_[2:] == 0) and np.isclose(clf.weights_.sum(), 1.0)
+    assert np.isnan(clf.oof_scores_individual_[2:]).all()
+    assert np.all(np.isfinite(clf.predict_proba(X)))
+    with pytest.raises(ValueError, match="no base can be blended"):
+        WeightedStackingClassifier(bases[2:], cv=CV).fit(X, y)
+
+
+def test_bad_blend_names_the_parameter(data):
+    X, y = data
+    with pytest.raises(ValueError, match="'blend' parameter"):
+        WeightedStackingClassifier(_bases(), blend="best").fit(X, y)

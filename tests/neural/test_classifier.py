@@ -172,7 +172,8 @@ def test_custom_module_class_and_instance(three_classes):
 def test_module_with_wrong_output_width_is_named(three_classes):
     X, y = three_classes
     clf = NeuralClassifier(module=torch.nn.Linear(X.shape[1], 2), **FAST)
-    with pytest.raises(ValueError, match=r"module must output logits of shape \(n_samples, 3\)"):
+    with pytest.raises(ValueError,
+                       match=r"module must output logits of shape \(n_samples, 3\)"):
         clf.fit(X, y)
 
 
@@ -259,7 +260,8 @@ def test_feature_names_in(imbalanced):
         ({"class_weight": "balance"}, {}, "class_weight"),
         ({"cost_matrix": np.ones((3, 3))}, {}, "cost_matrix must have shape \\(2, 2\\)"),
         ({"cost_matrix": [[0, -1], [1, 0]]}, {}, "cost_matrix must be non-negative"),
-        ({"cost_matrix": [[0, np.nan], [1, 0]]}, {}, "cost_matrix must contain only finite"),
+        ({"cost_matrix": [[0, np.nan], [1, 0]]}, {},
+         "cost_matrix must contain only finite"),
         ({"loss": "no_such_loss"}, {}, "Unknown loss 'no_such_loss'; valid names are"),
         ({"loss": 3.0}, {}, "loss must be"),
         ({"device": "cuda:7" if not torch.cuda.is_available() else "cuda:99"}, {},
@@ -267,7 +269,8 @@ def test_feature_names_in(imbalanced):
         ({"device": "tpu"}, {}, "device='tpu'"),
         ({"batch_size": 0}, {}, "batch_size"),
         ({"hidden_layer_sizes": (4, -2)}, {}, "hidden_layer_sizes"),
-        ({"scoring": "no_such_scorer", "early_stopping": True}, {}, "scoring='no_such_scorer'"),
+        ({"scoring": "no_such_scorer", "early_stopping": True}, {},
+         "scoring='no_such_scorer'"),
         ({}, {"sample_weight": np.ones(3)}, "sample_weight"),
         ({}, {"sample_weight": -np.ones(400)}, "[Nn]egative"),
     ],
@@ -281,7 +284,8 @@ def test_bad_parameters_are_named(imbalanced, params, fit_kwargs, match):
 @pytest.mark.parametrize(
     "X_change, y_change, match",
     [
-        (lambda X: np.where(np.arange(X.size).reshape(X.shape) == 5, np.nan, X), None, "NaN"),
+        (lambda X: np.where(np.arange(X.size).reshape(X.shape) == 5, np.nan, X), None,
+         "NaN"),
         (lambda X: np.where(np.arange(X.size).reshape(X.shape) == 5, np.inf, X), None,
          "infinity"),
         (lambda X: X[:0], lambda y: y[:0], "0 sample"),

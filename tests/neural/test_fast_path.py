@@ -167,7 +167,6 @@ def test_cuda_moves_data_once(data, monkeypatch):
     assert len({X_t.data_ptr() for X_t, _ in seen}) == 1
 
 
-
 @pytest.mark.parametrize("loss", ["cross_entropy", "weighted_bce", "focal", "ldam",
                                   "logit_adjusted", "expected_cost"])
 def test_per_class_constants_are_built_once_not_per_batch(data, loss):
