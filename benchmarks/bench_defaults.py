@@ -93,6 +93,8 @@ NEURAL = {
     "NN(balanced)": dict(class_weight="balanced"),
     "NN()": dict(),
     "NN(logit_adjusted)": dict(loss="logit_adjusted"),
+    # Four networks trained side by side, probabilities averaged.
+    "NN(balanced,ens4)": dict(class_weight="balanced", ensemble_size=4),
 }
 
 
@@ -200,10 +202,14 @@ def main(argv=None):
     parser.add_argument("--out", default="benchmarks/results/defaults")
     parser.add_argument("--report", action="store_true",
                         help="only print the tables of what OUT/folds.csv holds")
+    parser.add_argument("--merge", nargs="*", default=[], metavar="FOLDS_CSV",
+                        help="with --report: also the folds.csv of other runs (e.g. "
+                             "a candidate run apart, or one process per core)")
     args = parser.parse_args(argv)
     out = Path(args.out)
     if args.report:
-        report(pd.read_csv(out / "folds.csv"))
+        paths = [out / "folds.csv", *args.merge]
+        report(pd.concat([pd.read_csv(p) for p in paths], ignore_index=True))
         return
     if args.max_rows < 30000:
         print(f"note: --max-rows {args.max_rows} is below the protocol's 30 000")

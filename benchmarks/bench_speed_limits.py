@@ -35,7 +35,9 @@ Ratios are medians of the ratios within each repeat. The last column is
 ``MLPClassifier``'s time over the row's: the speed-up over
 it that the row's approach would give at best. Context lines compare one
 256x256x256 product in torch float32 (MKL), in NumPy float32
-(``MLPClassifier``'s BLAS) and in torch under bfloat16 autocast.
+(``MLPClassifier``'s BLAS) and in torch under bfloat16 autocast; another
+compares the first layer on the default 8-bin piecewise-linear encoding as a
+dense product with the same layer as gathered prefix sums (issue 14).
 
 Run ``python benchmarks/bench_speed_limits.py`` (about 2 minutes on 2 cores
 with the default 5 repeats, 4 with ``--repeats 9 --compile``) or ``--quick``
@@ -208,6 +210,30 @@ def bfloat16_product_speed(cfg, repeats=200):
     return median_time(product, repeats, warmup=10)
 
 
+def encoded_first_layer_speeds(cfg, bins=8, repeats=200):
+    """Median seconds of one batch's first layer, forward and backward, on
+    the piecewise-linear encoding (``bins`` inputs per feature): as the dense
+    product ``NeuralClassifier`` runs, and as the prefix-sum form the encoding
+    allows (per feature, the sum of the weight rows of the bins passed plus
+    a fraction of the current bin's: two rows gathered per feature, summed by
+    ``embedding_bag``), which needs ``bins / 2`` times fewer multiply-adds."""
+    n, d, h = cfg["batch"], cfg["d"], cfg["hidden"][0]
+    encoded = torch.rand(n, d * bins)
+    weight = torch.randn(d * bins, h, requires_grad=True)
+    rows = torch.randint(0, d * bins, (n, 2 * d))
+    fractions = torch.rand(n, 2 * d)
+
+    def dense():
+        (encoded @ weight).sum().backward()
+
+    def gathered():
+        torch.nn.functional.embedding_bag(
+            rows, weight, mode="sum", per_sample_weights=fractions).sum().backward()
+
+    return (median_time(dense, repeats, warmup=20),
+            median_time(gathered, repeats, warmup=20))
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=5)
@@ -251,6 +277,7 @@ def main():
                 times[name].append(time.perf_counter() - start)
         t_torch, t_numpy = product_speeds(cfg)
         t_bf16 = bfloat16_product_speed(cfg)
+        t_dense, t_gathered = encoded_first_layer_speeds(cfg)
 
     # Ratios are taken within each repeat, then their median: the machine's
     # speed drifts between repeats more than it does within one.
@@ -277,6 +304,10 @@ def main():
           f"NumPy (MLPClassifier's BLAS): {t_numpy / t_torch:.2f}x")
     print(f"context: the same product under bfloat16 autocast takes {t_bf16 * 1e6:.0f} us: "
           f"{t_bf16 / t_torch:.1f}x the float32 one")
+    print(f"context: the first layer on the 8-bin encoding (forward + backward, one "
+          f"batch) takes {t_dense * 1e6:.0f} us as a dense product and "
+          f"{t_gathered * 1e6:.0f} us as gathered prefix sums: "
+          f"{t_gathered / t_dense:.2f}x")
 
 
 if __name__ == "__main__":

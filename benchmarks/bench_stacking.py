@@ -11,7 +11,10 @@ the training rows' contents serves every refit, so the rules differ only in
 their weights) and is scored on the outer test part:
 
 * ``auto``: ``WeightedStackingClassifier()`` with its default ``blend='auto'``;
-* ``fitted``: ``blend='fitted'`` (the weights as the optimiser finds them);
+* ``fitted``: ``blend='fitted', recalibrate=False`` (the weights as the
+  optimiser finds them; computed from the same stack's ``fitted_weights_``
+  and the fold scores of its (0, not recalibrated) candidate, exactly what
+  such a fit holds);
 * ``uniform``: the plain average of the refitted members;
 * ``best_oof``: the member with the best OOF score;
 * ``sk_stacking``: ``sklearn.ensemble.StackingClassifier`` with a
@@ -30,8 +33,7 @@ the stack deciding by minimum expected cost). For each, the honesty table
 gives the bias (mean of estimate − outer score) and mean absolute error of
 ``cv_score_`` and of ``oof_score_`` against the outer score of the same
 stack, over all outer folds of all sets; and the time of the weight step (the
-stack's fit with every member fit served from the cache) against the members'
-fits.
+stack's fit, less the members' fits inside it) against the members' fits.
 
 Results go to ``OUT/folds_<config>.csv`` as each (set, config, scoring) is
 done; a rerun skips what is there::
@@ -73,7 +75,7 @@ from sklearn.preprocessing import StandardScaler  # noqa: E402
 from imbestimators import NeuralClassifier, WeightedStackingClassifier  # noqa: E402
 from imbestimators.datasets import load_csv  # noqa: E402
 from imbestimators.metrics import make_cost_scorer  # noqa: E402
-from imbestimators.utils._precomputed import PrecomputedClassifier  # noqa: E402
+from imbestimators.metrics._precomputed import PrecomputedClassifier  # noqa: E402
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 COSTS = [[0.0, 1.0], [5.0, 0.0]]  # a missed positive costs 5 false alarms
@@ -151,38 +153,54 @@ def evaluate(name, config, scoring, max_rows, repeats, outer_folds, seed):
     rows = []
     for k, (train, test) in enumerate(outer.split(X, y)):
         inner = StratifiedKFold(5, shuffle=True, random_state=seed + 1)
-        fitted = {}
-        weight_seconds = None
-        for blend in ("auto", "fitted", "uniform"):
-            start, before = time.perf_counter(), _FIT_SECONDS[0]
-            fitted[blend] = stack(config, X.shape[1], scoring, blend, inner, seed).fit(
-                X[train], y[train])
-            if blend == "fitted":  # every member fit is cached by now
-                weight_seconds = time.perf_counter() - start - (_FIT_SECONDS[0] - before)
-        auto = fitted["auto"]
+        start, before = time.perf_counter(), _FIT_SECONDS[0]
+        auto = stack(config, X.shape[1], scoring, "auto", inner, seed).fit(
+            X[train], y[train])
+        weight_seconds = time.perf_counter() - start - (_FIT_SECONDS[0] - before)
+        # blend='uniform' runs no optimiser; 'fitted' is the auto stack's own
+        # unshrunk candidate (shrinkage 0), so it needs no second weight fit.
+        uniform = stack(config, X.shape[1], scoring, "uniform", inner, seed).fit(
+            X[train], y[train])
         sk = StackingClassifier(members(config, X.shape[1], seed), cv=inner,
                                 final_estimator=LogisticRegression(max_iter=1000),
                                 stack_method="predict_proba").fit(X[train], y[train])
         row = {"dataset": name, "config": config, "scoring": scoring, "rows": len(y),
                "outer_fold": k, "blend": auto.blend_, "shrinkage": auto.shrinkage_,
                "weight_seconds": weight_seconds, "member_seconds": _FIT_SECONDS[0]}
-        # Every rule decided by minimum expected cost under the cost scorer.
-        models = {"auto": auto, "fitted": fitted["fitted"], "uniform": fitted["uniform"],
-                  "sk_stacking": sk}
+        costs = COSTS if scoring == "cost" else None
+        member_proba = np.stack([m.predict_proba(X[test]) for m in uniform.estimators_],
+                                axis=1)
+        probas = {"auto": auto.predict_proba(X[test]),
+                  "fitted": blend(member_proba, auto.fitted_weights_),
+                  "uniform": member_proba.mean(axis=1),
+                  "sk_stacking": sk.predict_proba(X[test])}
         for i, (member, _) in enumerate(auto.estimators):
-            models[member] = fitted["uniform"].estimators_[i]
-        best = int(np.nanargmax(auto.oof_scores_individual_))
-        models["best_oof"] = fitted["uniform"].estimators_[best]
-        for rule, model in models.items():
-            proba = model.predict_proba(X[test])
-            row[rule] = score_proba(scorer, proba, auto.classes_, y[test],
-                                    COSTS if scoring == "cost" else None)
-        for blend in ("auto", "fitted"):
-            row[f"{blend}_cv_score"] = fitted[blend].cv_score_
-            row[f"{blend}_cv_score_se"] = fitted[blend].cv_score_se_
-            row[f"{blend}_oof_score"] = fitted[blend].oof_score_
+            probas[member] = member_proba[:, i]
+        probas["best_oof"] = member_proba[:, int(np.nanargmax(auto.oof_scores_individual_))]
+        for rule, proba in probas.items():
+            row[rule] = score_proba(scorer, proba, auto.classes_, y[test], costs)
+        evidence = auto.blend_evidence_
+        fitted_folds = evidence["cv_scores"][evidence["candidates"].index((0.0, False))]
+        estimates = {
+            "auto": (auto.cv_score_, auto.cv_score_se_, auto.oof_score_),
+            "fitted": (np.nanmean(fitted_folds),
+                       np.nanstd(fitted_folds, ddof=1) / np.sqrt(len(fitted_folds)),
+                       score_proba(scorer, blend(auto.oof_predictions_,
+                                                 auto.fitted_weights_),
+                                   auto.classes_, y[train], costs)),
+        }
+        for rule, (cv_score, cv_se, oof_score) in estimates.items():
+            row[f"{rule}_cv_score"] = cv_score
+            row[f"{rule}_cv_score_se"] = cv_se
+            row[f"{rule}_oof_score"] = oof_score
         rows.append(row)
     return rows
+
+
+def blend(member_proba, weights):
+    """The weighted average of the members' probabilities (rows sum to 1)."""
+    proba = np.einsum("nmc,m->nc", member_proba, weights)
+    return proba / proba.sum(axis=1, keepdims=True)
 
 
 def score_proba(scorer, proba, classes, y, cost_matrix):

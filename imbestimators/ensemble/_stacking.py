@@ -26,8 +26,15 @@ from sklearn.utils.validation import (
 from ..metrics import decide
 from ..utils import check_cost_matrix
 from ..utils._persistence import checked_state, stamped_state
-from ..utils._precomputed import PrecomputedClassifier
-from ._weights import OPTIMIZERS, optimize_weights, resolve_optimizer, to_simplex
+from ..metrics._precomputed import PrecomputedClassifier
+from ._weights import (
+    OPTIMIZERS,
+    fit_recalibration,
+    optimize_weights,
+    recalibrate,
+    resolve_optimizer,
+    to_simplex,
+)
 
 _OPTIMIZER_PARAMS = {"slsqp": {"maxiter", "ftol"}, "greedy": {"n_iter"}}
 
@@ -90,14 +97,30 @@ default=None
         'auto': the fitted weights shrunk toward the uniform ones,
         ``(1 - s) * fitted + s * uniform``, with the shrinkage ``s`` in
         {0, 0.25, 0.5, 0.75, 1} that scores best in the nested
-        cross-validation of ``cv_scores_``; and the uniform average whenever
-        that cross-validation does not show the chosen blend beating it: its
-        mean per-fold gain over the uniform average must exceed the gain's
-        standard error. Fitted weights on a noisy score (average precision
-        with a hundred positives) can overfit the OOF rows and lose to the
-        plain average on new data; 'auto' keeps them only with evidence.
-        What was decided and why is in ``blend_``, ``shrinkage_`` and
-        ``blend_evidence_``.
+        cross-validation of ``cv_scores_``, kept only if that beats the
+        uniform average there by more than the gain's standard error (see
+        below); else the uniform average. Fitted weights on a noisy score
+        (average precision with a hundred positives) can overfit the OOF
+        rows and lose to the plain average on new data; 'auto' keeps them
+        only with evidence.
+    recalibrate : 'auto' or bool, default='auto'
+        Whether the blend is recalibrated: ``softmax(a * log(p) + b)`` with
+        one slope ``a > 0`` and one offset per class, fitted for log-loss on
+        the blended OOF probabilities (Platt scaling of the blend for binary
+        problems). Bases trained with class weights or resampling predict
+        inflated minority probabilities, and so does their average; this
+        undoes that, which matters for log-loss and for ``cost_matrix``
+        decisions. The slope is positive, so ranking scores (average
+        precision, ROC AUC) are unchanged. 'auto': only with evidence, as
+        for ``blend``.
+
+        With 'auto' in ``blend`` or ``recalibrate``, every allowed
+        (shrinkage, recalibration) candidate is scored on the held-out folds
+        of ``cv_scores_``; the best mean is used if its mean paired gain over
+        the simplest candidate (the uniform average, not recalibrated)
+        exceeds the gain's standard error, otherwise the simplest. What was
+        decided and why is in ``blend_``, ``shrinkage_``, ``recalibrated_``
+        and ``blend_evidence_``.
     refit : bool, default=True
         Refit each base on all the data (in the same joblib loop as the
         folds). ``False`` keeps the fold models and averages their
@@ -132,12 +155,17 @@ default=None
         toward uniform, or the uniform average.
     shrinkage_ : float
         The weight ``s`` of the uniform average in ``weights_``.
+    recalibrated_ : bool
+        Whether ``predict_proba`` recalibrates the blend.
+    recalibration_ : ndarray of shape (n_classes + 1,) or None
+        ``[a, b_0, ..., b_{n_classes - 1}]`` of the recalibration, fitted on
+        all the blended OOF rows; ``None`` when not recalibrated.
     blend_evidence_ : dict
-        Why: ``'shrinkage'`` (the candidates), ``'cv_scores'`` (array of
-        shape (n_candidates, n_splits): each candidate's held-out fold
-        scores), ``'gain'`` and ``'gain_se'`` (mean per-fold gain of the
-        best candidate over the uniform average, and its standard error) and
-        ``'reason'`` (a sentence).
+        Why: ``'candidates'`` (the (shrinkage, recalibrated) pairs compared,
+        simplest first), ``'cv_scores'`` (array of shape (n_candidates,
+        n_splits): each candidate's held-out fold scores), ``'gain'`` and
+        ``'gain_se'`` (mean per-fold gain of the best candidate over the
+        simplest, and its standard error) and ``'reason'`` (a sentence).
     excluded_ : list of str
         Bases left out of the blend (weight 0) because their OOF
         probabilities are not finite or do not vary; each is named in a
@@ -147,8 +175,9 @@ default=None
     oof_predictions_ : ndarray of shape (n_samples, n_estimators, n_classes)
         Out-of-fold probabilities of every base.
     oof_score_ : float
-        Score of the weighted OOF blend. In-sample for the weights, so
-        optimistic.
+        Score of the OOF rows blended as ``predict_proba`` blends (weights
+        and recalibration fitted on these same rows, so optimistic), all
+        rows pooled into one score.
     cv_score_ : float
         Honest estimate: the mean of ``cv_scores_`` over the folds that could
         be scored, as :func:`~sklearn.model_selection.cross_val_score` would
@@ -167,12 +196,12 @@ default=None
         For each fold ``k`` of ``cv``: ``scoring`` of the OOF rows of fold
         ``k`` alone (with their ``sample_weight``), blended with
         ``cv_weights_[k]``, weights fitted on the OOF rows of the other folds
-        only (then shrunk as ``blend`` decided). ``nan``, with a warning,
-        for a fold whose held-out part lacks a
-        class of ``classes_`` (ranking scores such as ROC AUC or average
-        precision are undefined there), or whose score fails or is not
-        finite (e.g. its sample weights sum to 0); such folds are left out
-        of ``cv_score_``.
+        only (then shrunk, and recalibrated on those other folds, as was
+        decided). ``nan``, with a warning, for a fold whose held-out part
+        lacks a class of ``classes_`` (ranking scores such as ROC AUC or
+        average precision are undefined there), or whose score fails or is
+        not finite (e.g. its sample weights sum to 0); such folds are left
+        out of ``cv_score_``.
     cv_weights_ : ndarray of shape (n_splits, n_estimators)
         The weights used for each fold of ``cv_scores_`` (their spread
         shows how stable the weights are). The held-out blends themselves
@@ -225,6 +254,7 @@ default=None
         "cv": ["cv_object"],
         "cost_matrix": [None, "array-like", dict],
         "blend": [StrOptions({"auto", "fitted", "uniform"})],
+        "recalibrate": [StrOptions({"auto"}), "boolean"],
         "refit": ["boolean"],
         "n_jobs": [None, Integral],
         "random_state": ["random_state"],
@@ -241,6 +271,7 @@ default=None
         cv=5,
         cost_matrix=None,
         blend="auto",
+        recalibrate="auto",
         refit=True,
         n_jobs=None,
         random_state=None,
@@ -253,6 +284,7 @@ default=None
         self.cv = cv
         self.cost_matrix = cost_matrix
         self.blend = blend
+        self.recalibrate = recalibrate
         self.refit = refit
         self.n_jobs = n_jobs
         self.random_state = random_state
@@ -368,31 +400,36 @@ default=None
         # are blended with weights fitted on the other folds' OOF rows and
         # scored alone; cv_score_ is the mean of the fold scores. (Pooling the
         # folds into one score mixes blends of different weights, which for
-        # ranking scores such as AP or ROC AUC is strongly pessimistic.) Each
-        # shrinkage candidate is scored on the same folds, which is the
-        # evidence 'auto' decides on.
-        shrinkage = {"auto": _SHRINKAGE, "fitted": (0.0,), "uniform": (1.0,)}[self.blend]
+        # ranking scores such as AP or ROC AUC is strongly pessimistic.) Every
+        # candidate blend (shrinkage, recalibration) is scored on the same
+        # folds: that is the evidence blend='auto' and recalibrate='auto'
+        # decide on.
+        candidates = self._candidates()
         all_rows = np.arange(len(y))
         fold_weights = np.array([fit_weights(np.setdiff1d(all_rows, test))
                                  for _, test in folds])
-        scores = np.full((len(shrinkage), len(folds)), np.nan)
+        scores = np.full((len(candidates), len(folds)), np.nan)
         unscored = {}
-        for g, s in enumerate(shrinkage):
+        for g, (s, recalibrated) in enumerate(candidates):
             for k, (_, test) in enumerate(folds):
                 weights = (1.0 - s) * fold_weights[k] + s * uniform
+                params = (self._recalibration(np.setdiff1d(all_rows, test), weights,
+                                              kept, y_index, sample_weight)
+                          if recalibrated else None)
                 scores[g, k], reason = self._fold_score(
-                    scorer, y, y_index, sample_weight, test, weights, kept
+                    scorer, y, y_index, sample_weight, test, weights, kept, params
                 )
                 if reason is not None:
                     unscored.setdefault(k, f"fold {k}: {reason.rstrip('.')}")
         if unscored:
             self._warn_unscored(list(unscored.values()), len(folds), y_index)
-        choice, self.blend_evidence_ = _choose_shrinkage(shrinkage, scores)
-        self.shrinkage_ = float(shrinkage[choice])
+        choice, self.blend_evidence_ = _choose_blend(candidates, scores)
+        self.shrinkage_, self.recalibrated_ = candidates[choice]
         self.blend_ = {0.0: "fitted", 1.0: "uniform"}.get(self.shrinkage_, "shrunk")
-        if self.verbose and self.blend == "auto":
-            print(f"WeightedStackingClassifier: blend_={self.blend_!r} "
-                  f"(shrinkage {self.shrinkage_:g}): {self.blend_evidence_['reason']}")
+        if self.verbose and len(candidates) > 1:
+            print(f"WeightedStackingClassifier: blend_={self.blend_!r} (shrinkage "
+                  f"{self.shrinkage_:g}), recalibrated_={self.recalibrated_}: "
+                  f"{self.blend_evidence_['reason']}")
         self.cv_weights_ = np.zeros((len(folds), len(bases)))
         self.cv_weights_[:, kept] = ((1.0 - self.shrinkage_) * fold_weights
                                      + self.shrinkage_ * uniform)
@@ -410,7 +447,13 @@ default=None
         self.fitted_weights_[kept] = fitted
         self.weights_ = np.zeros(len(bases))
         self.weights_[kept] = (1.0 - self.shrinkage_) * fitted + self.shrinkage_ * uniform
-        self.oof_score_ = score(self.weights_[kept])
+        self.recalibration_ = (
+            self._recalibration(all_rows, self.weights_[kept], kept, y_index,
+                                sample_weight)
+            if self.recalibrated_ else None
+        )
+        self.oof_score_ = self._score(scorer, self._oof_blend(all_rows), y,
+                                      sample_weight)
         self.oof_score_uniform_ = score(uniform)
         self.oof_scores_individual_ = np.array([
             self._score(scorer, self.oof_predictions_[:, i], y, sample_weight)
@@ -419,24 +462,50 @@ default=None
         ])
         return self
 
+    def _candidates(self):
+        """The (shrinkage, recalibrated) blends the nested folds compare; the
+        first, the simplest, is what stays without evidence against it."""
+        shrinkage = {"auto": _SHRINKAGE, "fitted": (0.0,), "uniform": (1.0,)}[self.blend]
+        recalibrated = {"auto": (False, True), True: (True,), False: (False,)}[
+            self.recalibrate]
+        return [(s, r) for r in recalibrated for s in shrinkage]
+
+    def _recalibration(self, rows, weights, kept, y_index, sample_weight):
+        """:func:`fit_recalibration` on the blend of the OOF ``rows``."""
+        proba = _blend(self.oof_predictions_[np.ix_(rows, kept)], weights)
+        return fit_recalibration(
+            proba, y_index[rows], None if sample_weight is None else sample_weight[rows]
+        )
+
+    def _oof_blend(self, rows):
+        """What ``predict_proba`` gives, on the OOF probabilities of ``rows``."""
+        used = np.flatnonzero(self.weights_ > 0)
+        proba = _blend(self.oof_predictions_[np.ix_(rows, used)], self.weights_[used])
+        return proba if self.recalibration_ is None else recalibrate(
+            proba, self.recalibration_)
+
     def _blendable(self, names, folds):
         """Indices of the bases whose OOF probabilities can be blended; the
-        others are named in a warning and left out (weight 0)."""
+        others are named in a warning and left out (weight 0). A base whose
+        probabilities do not vary within any fold (a prior: nothing about the
+        rows) is left out only when another base can be blended."""
         oof = self.oof_predictions_
-        bad = {}
+        broken, constant = {}, {}
         for i, name in enumerate(names):
             if not np.all(np.isfinite(oof[:, i])):
-                bad[name] = "its OOF probabilities are not all finite (NaN or inf)"
+                broken[name] = "its OOF probabilities are not all finite (NaN or inf)"
             elif all(np.ptp(oof[test, i], axis=0).max() <= 1e-12 for _, test in folds):
-                # e.g. a prior: one value per fold model, nothing about the rows.
-                bad[name] = ("its OOF probabilities are the same for every sample "
-                             "of each fold")
-        self.excluded_ = list(bad)
-        if len(bad) == len(names):
+                constant[name] = ("its OOF probabilities are the same for every sample "
+                                  "of each fold")
+        if len(broken) == len(names):
             raise ValueError(
                 "estimators: no base can be blended: "
-                + "; ".join(f"{n!r}: {why}" for n, why in bad.items()) + "."
+                + "; ".join(f"{n!r}: {why}" for n, why in broken.items()) + "."
             )
+        bad = broken if len(broken) + len(constant) == len(names) else {
+            **broken, **constant}
+        bad = {name: bad[name] for name in names if name in bad}
+        self.excluded_ = list(bad)
         if bad:
             warnings.warn(
                 "estimators: left out of the blend (weight 0): "
@@ -487,9 +556,11 @@ default=None
 
         return score
 
-    def _fold_score(self, scorer, y, y_index, sample_weight, test, weights, kept):
-        """``(score, None)`` of fold ``test`` blended with ``weights``, or
-        ``(nan, reason)`` when the fold cannot be scored."""
+    def _fold_score(self, scorer, y, y_index, sample_weight, test, weights, kept,
+                    params=None):
+        """``(score, None)`` of fold ``test`` blended with ``weights`` (then
+        recalibrated with ``params``), or ``(nan, reason)`` when the fold
+        cannot be scored."""
         missing = np.setdiff1d(np.arange(len(self.classes_)), y_index[test])
         if missing.size:
             # Ranking scores are undefined there and others are skewed; sklearn's
@@ -499,7 +570,11 @@ default=None
                 f"{self.classes_[missing].tolist()!r}"
             )
         try:
-            score = self._blend_score(scorer, y, sample_weight, test, kept)(weights)
+            proba = _blend(self.oof_predictions_[np.ix_(test, kept)], weights)
+            if params is not None:
+                proba = recalibrate(proba, params)
+            score = self._score(scorer, proba, y[test],
+                                None if sample_weight is None else sample_weight[test])
         except (ValueError, ZeroDivisionError) as exc:  # e.g. weights summing to 0
             return np.nan, f"the scorer failed: {type(exc).__name__}: {exc}"
         if not np.isfinite(score):
@@ -653,7 +728,9 @@ default=None
         check_is_fitted(self)
         used = np.flatnonzero(self.weights_ > 0)
         probas = self._base_proba(X, used)
-        return _blend(np.stack(probas, axis=1), self.weights_[used])
+        proba = _blend(np.stack(probas, axis=1), self.weights_[used])
+        return proba if self.recalibration_ is None else recalibrate(
+            proba, self.recalibration_)
 
     def predict(self, X):
         """Minimum expected cost class with ``cost_matrix``, else the most probable.
@@ -690,39 +767,44 @@ default=None
         return np.hstack(probas)
 
 
-def _choose_shrinkage(shrinkage, scores):
+def _describe(candidate):
+    shrinkage, recalibrated = candidate
+    name = {0.0: "the fitted weights", 1.0: "the uniform average"}.get(
+        shrinkage, f"the fitted weights shrunk by {shrinkage:g} toward uniform")
+    return name + (", recalibrated" if recalibrated else "")
+
+
+def _choose_blend(candidates, scores):
     """Index of the candidate to use, and the evidence: the best mean fold
-    score, kept only if its paired gain over the uniform average (candidate
-    1.0) exceeds one standard error; else the uniform average."""
+    score, kept only if its paired gain over the first candidate (the
+    simplest) exceeds one standard error; else the first."""
     scored = np.all(np.isfinite(scores), axis=0)
-    evidence = {"shrinkage": np.asarray(shrinkage, dtype=float), "cv_scores": scores,
+    evidence = {"candidates": list(candidates), "cv_scores": scores,
                 "gain": 0.0, "gain_se": float("nan")}
-    if len(shrinkage) == 1:
-        evidence["reason"] = "chosen by the blend parameter."
+    if len(candidates) == 1:
+        evidence["reason"] = "the only candidate the parameters allow."
         return 0, evidence
-    uniform = shrinkage.index(1.0)
     if scored.sum() < 2:
-        evidence["reason"] = ("fewer than 2 held-out folds could be scored, so "
-                              "nothing shows a fitted blend beating the uniform one.")
-        return uniform, evidence
-    means = scores[:, scored].mean(axis=1)
-    best = int(np.argmax(means))  # the first maximum: the most shrunk
-    gain = scores[best, scored] - scores[uniform, scored]
+        evidence["reason"] = (f"fewer than 2 held-out folds could be scored, so "
+                              f"nothing shows a blend beating {_describe(candidates[0])}.")
+        return 0, evidence
+    best = int(np.argmax(scores[:, scored].mean(axis=1)))  # first maximum: simplest
+    gain = scores[best, scored] - scores[0, scored]
     evidence["gain"] = float(gain.mean())
     evidence["gain_se"] = float(gain.std(ddof=1) / np.sqrt(gain.size))
-    if best != uniform and evidence["gain"] > evidence["gain_se"]:
+    if best != 0 and evidence["gain"] > evidence["gain_se"]:
         evidence["reason"] = (
-            f"shrinkage {shrinkage[best]:g} beats the uniform average by "
-            f"{evidence['gain']:.4g} per held-out fold on average, more than its "
-            f"standard error {evidence['gain_se']:.2g}."
+            f"{_describe(candidates[best])} beat {_describe(candidates[0])} by "
+            f"{evidence['gain']:.4g} per held-out fold on average, more than the "
+            f"gain's standard error {evidence['gain_se']:.2g}."
         )
         return best, evidence
     evidence["reason"] = (
-        "no fitted blend beats the uniform average on the held-out folds by more "
+        f"no candidate beat {_describe(candidates[0])} on the held-out folds by more "
         f"than the standard error of the gain (best gain {evidence['gain']:.4g}, "
         f"standard error {evidence['gain_se']:.2g})."
     )
-    return uniform, evidence
+    return 0, evidence
 
 
 class _FoldAverage:

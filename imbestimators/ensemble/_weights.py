@@ -9,6 +9,7 @@ import inspect
 
 import numpy as np
 from scipy.optimize import differential_evolution, minimize
+from scipy.special import logsumexp, softmax
 from sklearn.metrics import brier_score_loss, log_loss
 
 OPTIMIZERS = ("slsqp", "differential_evolution", "greedy")
@@ -119,3 +120,46 @@ def _greedy(score, n_estimators, n_iter=50):
         if trials[j] > best_score:
             best_score, best_counts = trials[j], counts.copy()
     return best_counts / best_counts.sum()
+
+
+def fit_recalibration(proba, y_index, sample_weight=None):
+    """Parameters of ``softmax(a * log(proba) + b)`` that minimise the log-loss.
+
+    One slope ``a > 0`` (so the order of the rows by any class's probability
+    is kept: ranking scores do not change) and one offset per class, ``b[0]``
+    fixed at 0. For two classes this is Platt scaling of the blend's logit:
+    ``p = sigmoid(a * logit(proba[:, 1]) + b[1])``. A blend of members trained
+    with class weights inherits their inflated minority probabilities; this
+    undoes the shift, as a logistic meta-learner would, with two parameters.
+
+    Returns
+    -------
+    params : ndarray of shape (n_classes + 1,)
+        ``[a, b_0, ..., b_{k-1}]``.
+    """
+    log_p = np.log(np.clip(proba, 1e-15, 1.0))
+    n, k = log_p.shape
+    w = np.ones(n) if sample_weight is None else np.asarray(sample_weight, float)
+    w = w / w.sum()
+    onehot = np.eye(k)[y_index]
+
+    def loss(theta):
+        z = theta[0] * log_p
+        z[:, 1:] += theta[1:]
+        z -= logsumexp(z, axis=1, keepdims=True)
+        residual = (np.exp(z) - onehot) * w[:, None]
+        grad = np.concatenate([[np.sum(residual * log_p)], residual[:, 1:].sum(axis=0)])
+        return -np.sum(w * z[np.arange(n), y_index]), grad
+
+    start = np.r_[1.0, np.zeros(k - 1)]
+    result = minimize(loss, start, jac=True, method="L-BFGS-B",
+                      bounds=[(1e-3, None)] + [(None, None)] * (k - 1),
+                      options={"gtol": 1e-10, "ftol": 1e-14, "maxiter": 1000})
+    theta = result.x if result.fun <= loss(start)[0] else start
+    return np.r_[theta[0], 0.0, theta[1:]]
+
+
+def recalibrate(proba, params):
+    """``softmax(a * log(proba) + b)`` with ``params = [a, b_0, ..., b_{k-1}]``."""
+    z = params[0] * np.log(np.clip(proba, 1e-15, 1.0)) + params[1:]
+    return softmax(z, axis=1)

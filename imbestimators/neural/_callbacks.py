@@ -4,7 +4,7 @@ import numpy as np
 import torch
 from skorch.callbacks import Callback
 
-from ..utils._precomputed import PrecomputedClassifier
+from ..metrics._precomputed import PrecomputedClassifier
 
 
 class ValidationScoring(Callback):

@@ -88,6 +88,12 @@ class NeuralClassifier(ClassifierMixin, BaseEstimator):
         Activation of the default MLP.
     dropout : float, default=0.1
         Dropout probability after each hidden layer of the default MLP.
+    ensemble_size : int, default=1
+        Number of default MLPs, each initialised on its own, trained side by
+        side on the same batches inside one network (the loss is their mean);
+        the probabilities are their mean (see
+        :class:`~imbestimators.neural.MLP`). Training and prediction cost
+        about ``ensemble_size`` times as much. Ignored with ``module``.
     standardize : bool, default=True
         Standardise the network's inputs (the encoded features when
         ``piecewise_bins`` encodes them) with the mean and standard deviation
@@ -258,6 +264,7 @@ default='auto'
         "hidden_layer_sizes": ["array-like"],
         "activation": [StrOptions(set(ACTIVATIONS))],
         "dropout": [Interval(Real, 0, 1, closed="left")],
+        "ensemble_size": [Interval(Integral, 1, None, closed="left")],
         "standardize": ["boolean"],
         "piecewise_bins": [None, Interval(Integral, 1, None, closed="left")],
         "loss": "no_validation",
@@ -292,6 +299,7 @@ default='auto'
         hidden_layer_sizes=(100,),
         activation="relu",
         dropout=0.1,
+        ensemble_size=1,
         standardize=True,
         piecewise_bins=8,
         loss="cross_entropy",
@@ -322,6 +330,7 @@ default='auto'
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
         self.dropout = dropout
+        self.ensemble_size = ensemble_size
         self.standardize = standardize
         self.piecewise_bins = piecewise_bins
         self.loss = loss
@@ -657,7 +666,8 @@ default='auto'
                     "hidden_layer_sizes must be a sequence of positive integers; "
                     f"got {sizes!r}."
                 )
-            return MLP(n_features, n_outputs, tuple(sizes), self.activation, self.dropout)
+            return MLP(n_features, n_outputs, tuple(sizes), self.activation, self.dropout,
+                       self.ensemble_size)
         if isinstance(self.module, nn.Module):
             return copy.deepcopy(self.module)
         params = dict(self.module_params or {})

@@ -34,6 +34,16 @@ class MLP(nn.Module):
         ``'gelu'``, ``'silu'``, ``'leaky_relu'``.
     dropout : float, default=0.0
         Dropout probability after each hidden layer.
+    ensemble_size : int, default=1
+        Number of independently initialised networks of these sizes trained
+        side by side on the same batches, as one module (their weights are
+        stacked, so each layer is one batched matrix product; the first
+        layer one product for all of them). In training the output is
+        ``(n, ensemble_size, n_outputs)`` and the loss is averaged over the
+        members; in evaluation it is one set of logits per row, those of the
+        members' mean probability (``log`` of the mean softmax, or the logit
+        of the mean sigmoid for one output), as in the "deep ensembles" of
+        Lakshminarayanan et al. (2017) and TabM (Gorishniy et al., 2025).
 
     Examples
     --------
@@ -41,25 +51,66 @@ class MLP(nn.Module):
     >>> from imbestimators.neural import MLP
     >>> MLP(4, 1, hidden_layer_sizes=(8,))(torch.zeros(3, 4)).shape
     torch.Size([3, 1])
+    >>> MLP(4, 1, hidden_layer_sizes=(8,), ensemble_size=5).eval()(torch.zeros(3, 4)).shape
+    torch.Size([3, 1])
     """
 
     def __init__(
         self, n_features, n_outputs, hidden_layer_sizes=(100,), activation="relu",
-        dropout=0.0,
+        dropout=0.0, ensemble_size=1,
     ):
         super().__init__()
-        layers = []
-        width = n_features
-        for size in hidden_layer_sizes:
-            layers += [nn.Linear(width, size), ACTIVATIONS[activation]()]
-            if dropout > 0:
-                layers.append(nn.Dropout(dropout))
-            width = size
-        layers.append(nn.Linear(width, n_outputs))
-        self.layers = nn.Sequential(*layers)
+        if ensemble_size == 1:
+            layers = []
+            width = n_features
+            for size in hidden_layer_sizes:
+                layers += [nn.Linear(width, size), ACTIVATIONS[activation]()]
+                if dropout > 0:
+                    layers.append(nn.Dropout(dropout))
+                width = size
+            layers.append(nn.Linear(width, n_outputs))
+            self.layers = nn.Sequential(*layers)
+            return
+        self.ensemble_size = ensemble_size
+        self.activation = ACTIVATIONS[activation]()
+        self.dropout = nn.Dropout(dropout) if dropout > 0 else nn.Identity()
+        sizes = [n_features, *hidden_layer_sizes, n_outputs]
+        self.weights = nn.ParameterList()
+        self.biases = nn.ParameterList()
+        for fan_in, fan_out in zip(sizes[:-1], sizes[1:]):
+            # nn.Linear's initialisation, drawn for each member.
+            bound = 1.0 / np.sqrt(fan_in)
+            self.weights.append(nn.Parameter(
+                torch.empty(ensemble_size, fan_in, fan_out).uniform_(-bound, bound)))
+            self.biases.append(nn.Parameter(
+                torch.empty(ensemble_size, 1, fan_out).uniform_(-bound, bound)))
 
     def forward(self, X):
-        return self.layers(X)
+        if "layers" in self._modules:  # one network
+            return self.layers(X)
+        k, last = self.ensemble_size, len(self.weights) - 1
+        # The first layer reads the same rows for every member: one product
+        # with the members' weights side by side.
+        w = self.weights[0]
+        h = (X @ w.permute(1, 0, 2).reshape(w.shape[1], -1)).reshape(X.shape[0], k, -1)
+        h = h.transpose(0, 1) + self.biases[0]  # (k, n, width)
+        for i in range(1, last + 1):
+            h = self.dropout(self.activation(h))
+            h = torch.baddbmm(self.biases[i], h, self.weights[i])
+        logits = h.transpose(0, 1)  # (n, k, n_outputs)
+        if self.training:
+            return logits
+        return _mean_probability_logits(logits)
+
+
+def _mean_probability_logits(logits):
+    """Logits of the members' mean probability, from ``(n, k, n_outputs)``."""
+    log_k = float(np.log(logits.shape[1]))
+    if logits.shape[2] == 1:
+        log_p = torch.logsumexp(nn.functional.logsigmoid(logits), dim=1) - log_k
+        log_q = torch.logsumexp(nn.functional.logsigmoid(-logits), dim=1) - log_k
+        return log_p - log_q
+    return torch.logsumexp(torch.log_softmax(logits, dim=2), dim=1) - log_k
 
 
 class Standardized(nn.Module):

@@ -112,6 +112,13 @@ class TensorNet(NeuralNet):
             return self.module_(x, **fit_params)
 
     def _loss(self, y_pred, yi, wi):
+        if y_pred.dim() == 3:
+            # An ensemble in training, (n, members, logits): the members' mean
+            # loss is the loss of the rows repeated once per member.
+            members = y_pred.shape[1]
+            y_pred = y_pred.reshape(-1, y_pred.shape[2])
+            yi = yi.repeat_interleave(members)
+            wi = None if wi is None else wi.repeat_interleave(members)
         # The loss is computed in float32 even when the forward pass is not.
         return self.criterion_(y_pred.float(), yi, sample_weight=wi)
 

@@ -22,6 +22,7 @@ from sklearn.model_selection import (
 )
 from sklearn.naive_bayes import GaussianNB
 from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
 from sklearn.svm import SVC
 from sklearn.tree import DecisionTreeClassifier
 
@@ -42,9 +43,10 @@ def _bases():
 
 
 def _fitted_stack(**params):
-    """The bases with the optimiser's weights as they are (no shrinkage), where
-    a test recomputes them."""
-    return WeightedStackingClassifier(_bases(), blend="fitted", **params)
+    """The bases with the optimiser's weights as they are (no shrinkage, no
+    recalibration), where a test recomputes them."""
+    return WeightedStackingClassifier(_bases(), blend="fitted", recalibrate=False,
+                                      **params)
 
 
 @pytest.fixture(scope="module")
@@ -466,39 +468,62 @@ def test_differential_evolution_is_seeded_by_random_state(data):
 _GRID = (1.0, 0.75, 0.5, 0.25, 0.0)
 
 
+def _platt(proba_train, y_train, proba_test):
+    """Platt scaling of a binary blend by scikit-learn's unpenalised logistic
+    regression on its logit: the reference for the recalibration."""
+    def logit(p):
+        p = np.clip(p[:, 1], 1e-15, 1 - 1e-15)
+        return np.log(p / (1 - p))[:, None]
+
+    lr = LogisticRegression(C=np.inf, tol=1e-10, max_iter=10_000)
+    return lr.fit(logit(proba_train), y_train).predict_proba(logit(proba_test))
+
+
 def _auto_choice(oof, y, folds, metric, optimizer):
-    """Independent recomputation of blend='auto': every shrinkage of the fold
-    weights toward uniform scored on the held-out folds; the best mean (ties
-    to the more shrunk), kept only if its mean paired gain over the uniform
-    average exceeds the gain's standard error."""
+    """Independent recomputation of blend='auto', recalibrate='auto' (binary):
+    every shrinkage of the fold weights toward uniform, with and without Platt
+    scaling fitted on the other folds, scored on the held-out folds; the best
+    mean (ties to the simpler), kept only if its mean paired gain over the
+    plain uniform average exceeds the gain's standard error."""
     weights, _ = _honest_fold_scores(oof, y, folds, metric, optimizer)
     uniform = np.full(oof.shape[1], 1.0 / oof.shape[1])
-    table = np.array([[metric(y[test], _blend_of(oof[test], (1 - s) * w + s * uniform),
-                              None)
-                       for w, (_, test) in zip(weights, folds)] for s in _GRID])
+    table = []
+    for recalibrated in (False, True):
+        for s in _GRID:
+            row = []
+            for w, (_, test) in zip(weights, folds):
+                w = (1 - s) * w + s * uniform
+                proba = _blend_of(oof[test], w)
+                if recalibrated:
+                    train = np.setdiff1d(np.arange(len(y)), test)
+                    proba = _platt(_blend_of(oof[train], w), y[train], proba)
+                row.append(metric(y[test], proba, None))
+            table.append(row)
+    table = np.array(table)
     best = int(np.argmax(table.mean(axis=1)))
     gain = table[best] - table[0]
+    candidates = [(s, r) for r in (False, True) for s in _GRID]
     if best != 0 and gain.mean() > gain.std(ddof=1) / np.sqrt(len(gain)):
-        return _GRID[best], table[best]
-    return 1.0, table[0]
+        return candidates[best], table
+    return candidates[0], table
 
 
 @pytest.mark.parametrize("scoring, metric, optimizer", [
     ("neg_log_loss", _neg_log_loss, "slsqp"),
     ("average_precision", _ap, "greedy"),
 ])
-def test_auto_shrinkage_is_the_rule_written_out(data, scoring, metric, optimizer):
+def test_auto_blend_is_the_rule_written_out(data, scoring, metric, optimizer):
     X, y = data
     folds = list(CV.split(X, y))
     clf = WeightedStackingClassifier(_bases(), cv=CV, scoring=scoring).fit(X, y)
-    shrinkage, scores = _auto_choice(clf.oof_predictions_, y, folds, metric, optimizer)
-    assert clf.shrinkage_ == shrinkage
+    (shrinkage, recalibrated), table = _auto_choice(clf.oof_predictions_, y, folds,
+                                                     metric, optimizer)
+    np.testing.assert_allclose(clf.blend_evidence_["cv_scores"], table, rtol=1e-4)
+    assert (clf.shrinkage_, clf.recalibrated_) == (shrinkage, recalibrated)
     assert clf.blend_ == {0.0: "fitted", 1.0: "uniform"}.get(shrinkage, "shrunk")
-    np.testing.assert_allclose(clf.cv_scores_, scores, rtol=1e-6)
     uniform = np.full(3, 1 / 3)
     np.testing.assert_allclose(
         clf.weights_, (1 - shrinkage) * clf.fitted_weights_ + shrinkage * uniform)
-    assert clf.blend_evidence_["cv_scores"].shape == (len(_GRID), len(folds))
     assert clf.blend_evidence_["reason"]
 
 
@@ -509,12 +534,14 @@ def _noise_bases(n):
 
 
 def test_auto_falls_back_to_uniform_without_a_gain_beyond_its_standard_error(data):
-    # Copies of one model: every blend scores the same on every fold, a gain of
-    # 0 is not more than its standard error (0), so 'auto' uses the plain average.
+    # Copies of one model: every blend ranks the rows the same on every fold, a
+    # gain of 0 is not more than its standard error (0), so 'auto' uses the
+    # plain average.
     X, y = data
     bases = [(name, LogisticRegression(C=0.1)) for name in ("a", "b", "c")]
     clf = WeightedStackingClassifier(bases, scoring="roc_auc", cv=CV).fit(X, y)
     assert clf.blend_ == "uniform" and clf.shrinkage_ == 1.0
+    assert not clf.recalibrated_ and clf.recalibration_ is None
     np.testing.assert_allclose(clf.weights_, np.full(3, 1 / 3))
     np.testing.assert_allclose(clf.cv_weights_, np.full((3, 3), 1 / 3))
     assert clf.oof_score_ == clf.oof_score_uniform_
@@ -530,7 +557,7 @@ def test_auto_keeps_fitted_weights_when_one_base_carries_the_signal():
         (f"noise{i}", make_pipeline(ColumnTransformer([("c", "passthrough", [8 + i])]),
                                     DecisionTreeClassifier(max_depth=2, random_state=0)))
         for i in range(3)]
-    clf = WeightedStackingClassifier(bases, cv=CV).fit(X, y)
+    clf = WeightedStackingClassifier(bases, cv=CV, recalibrate=False).fit(X, y)
     assert clf.blend_ in ("fitted", "shrunk")
     assert clf.blend_evidence_["gain"] > clf.blend_evidence_["gain_se"] > 0
     assert clf.weights_[0] > 0.5
@@ -540,7 +567,8 @@ def test_auto_keeps_fitted_weights_when_one_base_carries_the_signal():
 
 def test_blend_uniform_is_the_plain_average_of_the_refitted_bases(data):
     X, y = data
-    clf = WeightedStackingClassifier(_bases(), cv=CV, blend="uniform").fit(X, y)
+    clf = WeightedStackingClassifier(_bases(), cv=CV, blend="uniform",
+                                     recalibrate=False).fit(X, y)
     assert clf.blend_ == "uniform"
     np.testing.assert_allclose(clf.weights_, np.full(3, 1 / 3))
     probas = np.stack([clone(e).fit(X, y).predict_proba(X) for _, e in _bases()], 1)
@@ -586,11 +614,106 @@ def test_bases_with_nan_or_constant_oof_probabilities_are_named_and_left_out(dat
     assert np.all(clf.weights_[2:] == 0) and np.isclose(clf.weights_.sum(), 1.0)
     assert np.isnan(clf.oof_scores_individual_[2:]).all()
     assert np.all(np.isfinite(clf.predict_proba(X)))
-    with pytest.raises(ValueError, match="no base can be blended"):
-        WeightedStackingClassifier(bases[2:], cv=CV).fit(X, y)
+    with pytest.raises(ValueError, match="no base can be blended.*'nan'"):
+        WeightedStackingClassifier(bases[2:3], cv=CV).fit(X, y)
+    # Only uninformative but valid bases: they are blended, not refused.
+    with pytest.warns(UserWarning, match=r"left out of the blend.*'nan'") as record:
+        only_prior = WeightedStackingClassifier(bases[2:], cv=CV).fit(X, y)
+    assert not any("'prior'" in str(w.message) for w in record)
+    assert only_prior.excluded_ == ["nan"] and only_prior.weights_[1] == 1.0
 
 
 def test_bad_blend_names_the_parameter(data):
     X, y = data
     with pytest.raises(ValueError, match="'blend' parameter"):
         WeightedStackingClassifier(_bases(), blend="best").fit(X, y)
+
+
+# ---------------------------------------------------------------- recalibrate
+
+
+def test_recalibration_is_platt_scaling_for_two_classes():
+    from imbestimators.ensemble._weights import fit_recalibration, recalibrate
+
+    rng = np.random.RandomState(0)
+    y = (rng.uniform(size=400) < 0.15).astype(int)
+    # Inflated minority probabilities, as from class-weighted members.
+    p1 = 1 / (1 + np.exp(-(2.0 * y - 1 + rng.normal(size=400) + 1.5)))
+    proba = np.column_stack([1 - p1, p1])
+    params = fit_recalibration(proba, y)
+    assert params[0] > 0 and params[1] == 0
+    np.testing.assert_allclose(recalibrate(proba, params), _platt(proba, y, proba),
+                               atol=1e-5)
+
+
+def _recalibrated_log_loss_reference(proba, y, sample_weight):
+    """Minimum of the weighted log-loss of softmax(a log p + b), b_0 = 0, a > 0,
+    written from the formula and minimised by Nelder-Mead (no gradient)."""
+    from scipy.optimize import minimize
+
+    log_p = np.log(proba)
+
+    def loss(theta):
+        z = theta[0] * log_p + np.r_[0.0, theta[1:]]
+        z = z - z.max(axis=1, keepdims=True)
+        log_q = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
+        return -np.sum(sample_weight * log_q[np.arange(len(y)), y]) / sample_weight.sum()
+
+    start = np.r_[1.0, np.zeros(proba.shape[1] - 1)]
+    best = minimize(loss, start, method="Nelder-Mead",
+                    options={"xatol": 1e-9, "fatol": 1e-12, "maxiter": 20_000})
+    return best.fun
+
+
+def test_recalibration_minimises_the_weighted_log_loss_for_many_classes():
+    from imbestimators.ensemble._weights import fit_recalibration, recalibrate
+
+    rng = np.random.RandomState(1)
+    y = rng.choice(3, size=300, p=[0.7, 0.2, 0.1])
+    logits = np.eye(3)[y] * 1.5 + rng.normal(size=(300, 3)) + [0.0, 1.0, 1.0]
+    proba = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
+    sw = rng.uniform(0.5, 2.0, size=300)
+    params = fit_recalibration(proba, y, sw)
+    ours = log_loss(y, recalibrate(proba, params), sample_weight=sw)
+    assert ours == pytest.approx(_recalibrated_log_loss_reference(proba, y, sw),
+                                 abs=1e-6)
+    assert ours < log_loss(y, proba, sample_weight=sw)
+
+
+def _balanced_bases():
+    return [("lr", make_pipeline(StandardScaler(),
+                                 LogisticRegression(class_weight="balanced"))),
+            ("tree", DecisionTreeClassifier(max_depth=4, class_weight="balanced",
+                                            random_state=0))]
+
+
+def test_auto_recalibrates_the_inflated_blend_of_class_weighted_bases():
+    X, y = make_classification(n_samples=800, n_features=6, n_informative=3,
+                               weights=[0.9], flip_y=0.02, random_state=3)
+    clf = WeightedStackingClassifier(_balanced_bases(), cv=CV).fit(X, y)
+    plain = WeightedStackingClassifier(_balanced_bases(), cv=CV,
+                                       recalibrate=False).fit(X, y)
+    assert clf.recalibrated_ and clf.recalibration_.shape == (3,)
+    assert clf.cv_score_ > plain.cv_score_ + 0.05
+    # Class weights inflate the minority probability; recalibrated, the mean
+    # predicted probability is close to the prevalence again.
+    assert plain.predict_proba(X)[:, 1].mean() > y.mean() + 0.1
+    assert abs(clf.predict_proba(X)[:, 1].mean() - y.mean()) < 0.03
+    expected = _blend_of(clf.oof_predictions_, clf.weights_)
+    from imbestimators.ensemble._weights import recalibrate
+    assert np.isclose(clf.oof_score_, -log_loss(y, recalibrate(expected,
+                                                               clf.recalibration_)))
+
+
+def test_recalibration_does_not_change_a_ranking_score(data):
+    X, y = data
+    on = WeightedStackingClassifier(_balanced_bases(), cv=CV, blend="fitted",
+                                    recalibrate=True, scoring="average_precision")
+    off = clone(on).set_params(recalibrate=False)
+    on.fit(X, y)
+    off.fit(X, y)
+    np.testing.assert_allclose(on.weights_, off.weights_)
+    np.testing.assert_allclose(on.cv_scores_, off.cv_scores_)
+    assert not np.allclose(on.predict_proba(X), off.predict_proba(X))
+    assert average_precision_score(y, on.predict_proba(X)[:, 1]) == pytest.approx(
+        average_precision_score(y, off.predict_proba(X)[:, 1]))

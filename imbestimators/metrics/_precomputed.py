@@ -3,7 +3,7 @@
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.metaestimators import available_if
 
-from ..metrics import decide
+from ._decision import decide
 
 
 class PrecomputedClassifier(ClassifierMixin, BaseEstimator):
