@@ -49,7 +49,7 @@ def confusion_matrices(results, y_index, classes, cost_matrix):
         ConfusionMatrixDisplay.from_predictions(
             y_index, decide(result.oof_proba, cost_matrix),
             labels=np.arange(len(classes)), display_labels=labels, ax=ax,
-            colorbar=False,
+            colorbar=False, values_format="d",  # counts, never 1e+04
         )
         ax.set_title(result.name, fontsize="medium")
     for ax in axes.flat[len(results):]:

@@ -27,6 +27,7 @@ from ..metrics import decide
 from ..utils import check_cost_matrix
 from ..utils._persistence import checked_state, stamped_state
 from ..metrics._precomputed import PrecomputedClassifier
+from ._fast_scores import fast_score
 from ._weights import (
     OPTIMIZERS,
     fit_recalibration,
@@ -691,6 +692,9 @@ default=None
         return folds
 
     def _score(self, scorer, proba, y, sample_weight):
+        fast = fast_score(self.scoring, self.classes_, y, proba, sample_weight)
+        if fast is not None:
+            return fast
         view = PrecomputedClassifier(self.classes_, proba, self.cost_matrix_)
         kwargs = {} if sample_weight is None else {"sample_weight": sample_weight}
         return float(scorer(view, np.empty((len(y), 0)), y, **kwargs))

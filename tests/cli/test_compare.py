@@ -322,3 +322,17 @@ def test_console_script_is_declared():
 
     [script] = entry_points(group="console_scripts", name="imbestimators")
     assert script.value == "imbestimators.cli:main"
+
+
+def test_confusion_matrices_print_large_counts_as_integers():
+    pytest.importorskip("matplotlib")
+    from types import SimpleNamespace
+
+    from imbestimators.cli._plots import confusion_matrices
+
+    y_index = np.r_[np.zeros(12_000, int), np.ones(345, int)]
+    proba = np.column_stack([1 - y_index * 0.9, y_index * 0.9]).astype(float)
+    figure = confusion_matrices([SimpleNamespace(name="m", oof_proba=proba)], y_index,
+                                np.array(["no", "yes"]), None)
+    texts = {t.get_text() for t in figure.axes[0].texts}
+    assert texts == {"12000", "0", "345"}

@@ -516,8 +516,8 @@ def test_auto_blend_is_the_rule_written_out(data, scoring, metric, optimizer):
     X, y = data
     folds = list(CV.split(X, y))
     clf = WeightedStackingClassifier(_bases(), cv=CV, scoring=scoring).fit(X, y)
-    (shrinkage, recalibrated), table = _auto_choice(clf.oof_predictions_, y, folds,
-                                                     metric, optimizer)
+    (shrinkage, recalibrated), table = _auto_choice(
+        clf.oof_predictions_, y, folds, metric, optimizer)
     np.testing.assert_allclose(clf.blend_evidence_["cv_scores"], table, rtol=1e-4)
     assert (clf.shrinkage_, clf.recalibrated_) == (shrinkage, recalibrated)
     assert clf.blend_ == {0.0: "fitted", 1.0: "uniform"}.get(shrinkage, "shrunk")

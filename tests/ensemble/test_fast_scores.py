@@ -1,0 +1,59 @@
+"""The weight fit's shortcut scores equal scikit-learn's scorers."""
+
+import numpy as np
+import pytest
+from sklearn.metrics import get_scorer
+
+from imbestimators.ensemble._fast_scores import fast_score
+from imbestimators.metrics._precomputed import PrecomputedClassifier
+
+
+def _sklearn(scoring, classes, y, proba, sample_weight):
+    kwargs = {} if sample_weight is None else {"sample_weight": sample_weight}
+    view = PrecomputedClassifier(classes, proba)
+    return get_scorer(scoring)(view, np.empty((len(y), 0)), y, **kwargs)
+
+
+def _problem(seed, n_classes=2, n=300, ties=False):
+    rng = np.random.RandomState(seed)
+    y_index = rng.choice(n_classes, size=n, p=np.r_[0.8, [0.2 / (n_classes - 1)]
+                                                    * (n_classes - 1)])
+    logits = rng.normal(size=(n, n_classes)) + 1.5 * np.eye(n_classes)[y_index]
+    if ties:  # few distinct scores: many tied thresholds
+        logits = np.round(logits, 0)
+    proba = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
+    return y_index, proba, rng.uniform(0.1, 3.0, size=n)
+
+
+@pytest.mark.parametrize("scoring", ["average_precision", "roc_auc", "neg_log_loss"])
+@pytest.mark.parametrize("ties", [False, True])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_binary_scores_equal_scikit_learns(scoring, ties, weighted):
+    for seed in range(5):
+        y_index, proba, sw = _problem(seed, ties=ties)
+        sw = sw if weighted else None
+        classes = np.array([0, 1])
+        expected = _sklearn(scoring, classes, y_index, proba, sw)
+        assert fast_score(scoring, classes, y_index, proba, sw) == pytest.approx(
+            expected, rel=1e-12, abs=1e-12)
+
+
+def test_multiclass_log_loss_equals_scikit_learns():
+    y_index, proba, sw = _problem(0, n_classes=4)
+    classes = np.array(["a", "b", "c", "d"])
+    y = classes[y_index]
+    assert fast_score("neg_log_loss", classes, y, proba, sw) == pytest.approx(
+        _sklearn("neg_log_loss", classes, y, proba, sw), rel=1e-12)
+
+
+@pytest.mark.parametrize("scoring, classes", [
+    ("average_precision", np.array([1, 2])),  # the scorer's positive label is 1
+    ("roc_auc", np.array(["no", "yes"])),
+    ("average_precision", np.array([0, 1, 2])),
+    ("f1", np.array([0, 1])),
+    (get_scorer("roc_auc"), np.array([0, 1])),
+])
+def test_no_shortcut_where_scikit_learn_would_differ(scoring, classes):
+    y = classes[np.arange(12) % len(classes)]
+    proba = np.full((12, len(classes)), 1.0 / len(classes))
+    assert fast_score(scoring, classes, y, proba) is None
