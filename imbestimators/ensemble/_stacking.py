@@ -92,18 +92,18 @@ default=None
         ``C[i, j]`` is the cost of predicting ``classes_[j]`` when the truth
         is ``classes_[i]``. With it, ``predict`` returns the class of minimum
         expected cost under ``predict_proba`` (also inside ``scoring``).
-    blend : {'auto', 'fitted', 'uniform'}, default='auto'
+    blend : {'auto', 'fitted', 'uniform', 'best_member'}, default='auto'
         Which weights predict. 'fitted': the optimiser's weights.
         'uniform': the plain average of the bases (no weight fit).
-        'auto': the fitted weights shrunk toward the uniform ones,
-        ``(1 - s) * fitted + s * uniform``, with the shrinkage ``s`` in
-        {0, 0.25, 0.5, 0.75, 1} that scores best in the nested
-        cross-validation of ``cv_scores_``, kept only if that beats the
-        uniform average there by more than the gain's standard error (see
-        below); else the uniform average. Fitted weights on a noisy score
-        (average precision with a hundred positives) can overfit the OOF
-        rows and lose to the plain average on new data; 'auto' keeps them
-        only with evidence.
+        'best_member': the base with the best OOF score alone.
+        'auto': whichever of these and of the fitted weights shrunk toward
+        the uniform ones, ``(1 - s) * fitted + s * uniform`` for ``s`` in
+        {0.25, 0.5, 0.75}, scores best in the nested cross-validation of
+        ``cv_scores_``, kept only if that beats the uniform average there by
+        more than the gain's standard error (see below); else the uniform
+        average. Fitted weights on a noisy score (average precision with a
+        hundred positives) can overfit the OOF rows and lose to the plain
+        average on new data; 'auto' keeps them only with evidence.
     recalibrate : 'auto' or bool, default='auto'
         Whether the blend is recalibrated: ``softmax(a * log(p) + b)`` with
         one slope ``a > 0`` and one offset per class, fitted for log-loss on
@@ -116,7 +116,7 @@ default=None
         for ``blend``.
 
         With 'auto' in ``blend`` or ``recalibrate``, every allowed
-        (shrinkage, recalibration) candidate is scored on the held-out folds
+        (weights, recalibration) candidate is scored on the held-out folds
         of ``cv_scores_``; the best mean is used if its mean paired gain over
         the simplest candidate (the uniform average, not recalibrated)
         exceeds the gain's standard error, otherwise the simplest. What was
@@ -151,20 +151,22 @@ default=None
     fitted_weights_ : ndarray of shape (n_estimators,)
         The optimiser's weights on all the OOF rows, before shrinkage
         (uniform with ``blend='uniform'``).
-    blend_ : {'fitted', 'shrunk', 'uniform'}
+    blend_ : {'fitted', 'shrunk', 'uniform', 'best_member'}
         What ``weights_`` are: the fitted weights, fitted weights shrunk
-        toward uniform, or the uniform average.
+        toward uniform, the uniform average, or the best base alone.
     shrinkage_ : float
-        The weight ``s`` of the uniform average in ``weights_``.
+        The weight ``s`` of the uniform average in ``weights_`` (``nan`` for
+        'best_member').
     recalibrated_ : bool
         Whether ``predict_proba`` recalibrates the blend.
     recalibration_ : ndarray of shape (n_classes + 1,) or None
         ``[a, b_0, ..., b_{n_classes - 1}]`` of the recalibration, fitted on
         all the blended OOF rows; ``None`` when not recalibrated.
     blend_evidence_ : dict
-        Why: ``'candidates'`` (the (shrinkage, recalibrated) pairs compared,
-        simplest first), ``'cv_scores'`` (array of shape (n_candidates,
-        n_splits): each candidate's held-out fold scores), ``'gain'`` and
+        Why: ``'candidates'`` (the (mix, recalibrated) pairs compared,
+        simplest first; a mix is ``s`` or 'best_member'), ``'cv_scores'``
+        (array of shape (n_candidates, n_splits): each candidate's held-out
+        fold scores), ``'gain'`` and
         ``'gain_se'`` (mean per-fold gain of the best candidate over the
         simplest, and its standard error) and ``'reason'`` (a sentence).
     excluded_ : list of str
@@ -254,7 +256,7 @@ default=None
         "optimizer_params": [None, dict],
         "cv": ["cv_object"],
         "cost_matrix": [None, "array-like", dict],
-        "blend": [StrOptions({"auto", "fitted", "uniform"})],
+        "blend": [StrOptions({"auto", "fitted", "uniform", "best_member"})],
         "recalibrate": [StrOptions({"auto"}), "boolean"],
         "refit": ["boolean"],
         "n_jobs": [None, Integral],
@@ -402,18 +404,25 @@ default=None
         # scored alone; cv_score_ is the mean of the fold scores. (Pooling the
         # folds into one score mixes blends of different weights, which for
         # ranking scores such as AP or ROC AUC is strongly pessimistic.) Every
-        # candidate blend (shrinkage, recalibration) is scored on the same
+        # candidate blend (weights, recalibration) is scored on the same
         # folds: that is the evidence blend='auto' and recalibrate='auto'
         # decide on.
         candidates = self._candidates()
         all_rows = np.arange(len(y))
-        fold_weights = np.array([fit_weights(np.setdiff1d(all_rows, test))
-                                 for _, test in folds])
+        fitted_mixes = [m for m, _ in candidates if m != "best_member"]
+        fold_weights = np.array([
+            fit_weights(np.setdiff1d(all_rows, test)) if fitted_mixes != [1.0]
+            else uniform for _, test in folds
+        ])
+        fold_best = [self._best_member(np.setdiff1d(all_rows, test), kept, scorer, y,
+                                       sample_weight)
+                     for _, test in folds]
         scores = np.full((len(candidates), len(folds)), np.nan)
+        cv_weights = np.empty((len(candidates), len(folds), n_kept))
         unscored = {}
-        for g, (s, recalibrated) in enumerate(candidates):
+        for g, (mix, recalibrated) in enumerate(candidates):
             for k, (_, test) in enumerate(folds):
-                weights = (1.0 - s) * fold_weights[k] + s * uniform
+                weights = cv_weights[g, k] = _mixed(mix, fold_weights[k], fold_best[k])
                 params = (self._recalibration(np.setdiff1d(all_rows, test), weights,
                                               kept, y_index, sample_weight)
                           if recalibrated else None)
@@ -425,15 +434,16 @@ default=None
         if unscored:
             self._warn_unscored(list(unscored.values()), len(folds), y_index)
         choice, self.blend_evidence_ = _choose_blend(candidates, scores)
-        self.shrinkage_, self.recalibrated_ = candidates[choice]
-        self.blend_ = {0.0: "fitted", 1.0: "uniform"}.get(self.shrinkage_, "shrunk")
+        mix, self.recalibrated_ = candidates[choice]
+        self.blend_ = {0.0: "fitted", 1.0: "uniform", "best_member": "best_member"}.get(
+            mix, "shrunk")
+        self.shrinkage_ = float("nan") if mix == "best_member" else float(mix)
         if self.verbose and len(candidates) > 1:
-            print(f"WeightedStackingClassifier: blend_={self.blend_!r} (shrinkage "
-                  f"{self.shrinkage_:g}), recalibrated_={self.recalibrated_}: "
+            print(f"WeightedStackingClassifier: blend_={self.blend_!r}, "
+                  f"recalibrated_={self.recalibrated_}: "
                   f"{self.blend_evidence_['reason']}")
         self.cv_weights_ = np.zeros((len(folds), len(bases)))
-        self.cv_weights_[:, kept] = ((1.0 - self.shrinkage_) * fold_weights
-                                     + self.shrinkage_ * uniform)
+        self.cv_weights_[:, kept] = cv_weights[choice]
         self.cv_scores_ = scores[choice]
         scored = self.cv_scores_[np.isfinite(self.cv_scores_)]
         self.cv_score_ = float(scored.mean()) if scored.size else float("nan")
@@ -443,11 +453,12 @@ default=None
         )
 
         score = score_on(all_rows)
-        fitted = fit_weights(all_rows)
+        fitted = fit_weights(all_rows) if fitted_mixes != [1.0] else uniform
         self.fitted_weights_ = np.zeros(len(bases))
         self.fitted_weights_[kept] = fitted
         self.weights_ = np.zeros(len(bases))
-        self.weights_[kept] = (1.0 - self.shrinkage_) * fitted + self.shrinkage_ * uniform
+        self.weights_[kept] = _mixed(
+            mix, fitted, self._best_member(all_rows, kept, scorer, y, sample_weight))
         self.recalibration_ = (
             self._recalibration(all_rows, self.weights_[kept], kept, y_index,
                                 sample_weight)
@@ -463,10 +474,20 @@ default=None
         ])
         return self
 
+    def _best_member(self, rows, kept, scorer, y, sample_weight):
+        """One-hot weights (over ``kept``) of the base with the best OOF score
+        on ``rows`` (the first of equals)."""
+        sw = None if sample_weight is None else sample_weight[rows]
+        scores = [self._score(scorer, self.oof_predictions_[rows, i], y[rows], sw)
+                  for i in kept]
+        return np.eye(len(kept))[int(np.nanargmax(scores))]
+
     def _candidates(self):
-        """The (shrinkage, recalibrated) blends the nested folds compare; the
-        first, the simplest, is what stays without evidence against it."""
-        shrinkage = {"auto": _SHRINKAGE, "fitted": (0.0,), "uniform": (1.0,)}[self.blend]
+        """The (mix, recalibrated) blends the nested folds compare, a mix being
+        the weight of the uniform average in a shrunk blend or 'best_member';
+        the first, the simplest, is what stays without evidence against it."""
+        shrinkage = {"auto": (*_SHRINKAGE, "best_member"), "fitted": (0.0,),
+                     "uniform": (1.0,), "best_member": ("best_member",)}[self.blend]
         recalibrated = {"auto": (False, True), True: (True,), False: (False,)}[
             self.recalibrate]
         return [(s, r) for r in recalibrated for s in shrinkage]
@@ -771,10 +792,19 @@ default=None
         return np.hstack(probas)
 
 
+def _mixed(mix, fitted, best):
+    """The weights of a candidate: ``fitted`` shrunk toward uniform by ``mix``,
+    or the one-hot ``best`` member for ``mix='best_member'``."""
+    if mix == "best_member":
+        return best
+    return (1.0 - mix) * fitted + mix / len(fitted)
+
+
 def _describe(candidate):
-    shrinkage, recalibrated = candidate
-    name = {0.0: "the fitted weights", 1.0: "the uniform average"}.get(
-        shrinkage, f"the fitted weights shrunk by {shrinkage:g} toward uniform")
+    mix, recalibrated = candidate
+    name = {0.0: "the fitted weights", 1.0: "the uniform average",
+            "best_member": "the base with the best OOF score"}.get(
+        mix, f"the fitted weights shrunk by {mix} toward uniform")
     return name + (", recalibrated" if recalibrated else "")
 
 

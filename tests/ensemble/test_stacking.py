@@ -481,28 +481,36 @@ def _platt(proba_train, y_train, proba_test):
 
 def _auto_choice(oof, y, folds, metric, optimizer):
     """Independent recomputation of blend='auto', recalibrate='auto' (binary):
-    every shrinkage of the fold weights toward uniform, with and without Platt
-    scaling fitted on the other folds, scored on the held-out folds; the best
-    mean (ties to the simpler), kept only if its mean paired gain over the
-    plain uniform average exceeds the gain's standard error."""
+    every shrinkage of the fold weights toward uniform, and the member with the
+    best score on the other folds, each with and without Platt scaling fitted
+    on the other folds, scored on the held-out folds; the best mean (ties to
+    the simpler), kept only if its mean paired gain over the plain uniform
+    average exceeds the gain's standard error."""
     weights, _ = _honest_fold_scores(oof, y, folds, metric, optimizer)
-    uniform = np.full(oof.shape[1], 1.0 / oof.shape[1])
+    m = oof.shape[1]
+    uniform = np.full(m, 1.0 / m)
+    mixes = (*_GRID, "best_member")
     table = []
     for recalibrated in (False, True):
-        for s in _GRID:
+        for mix in mixes:
             row = []
             for w, (_, test) in zip(weights, folds):
-                w = (1 - s) * w + s * uniform
+                train = np.setdiff1d(np.arange(len(y)), test)
+                if mix == "best_member":
+                    member = np.argmax([metric(y[train], oof[train, i], None)
+                                        for i in range(m)])
+                    w = np.eye(m)[member]
+                else:
+                    w = (1 - mix) * w + mix * uniform
                 proba = _blend_of(oof[test], w)
                 if recalibrated:
-                    train = np.setdiff1d(np.arange(len(y)), test)
                     proba = _platt(_blend_of(oof[train], w), y[train], proba)
                 row.append(metric(y[test], proba, None))
             table.append(row)
     table = np.array(table)
     best = int(np.argmax(table.mean(axis=1)))
     gain = table[best] - table[0]
-    candidates = [(s, r) for r in (False, True) for s in _GRID]
+    candidates = [(mix, r) for r in (False, True) for mix in mixes]
     if best != 0 and gain.mean() > gain.std(ddof=1) / np.sqrt(len(gain)):
         return candidates[best], table
     return candidates[0], table
@@ -516,14 +524,19 @@ def test_auto_blend_is_the_rule_written_out(data, scoring, metric, optimizer):
     X, y = data
     folds = list(CV.split(X, y))
     clf = WeightedStackingClassifier(_bases(), cv=CV, scoring=scoring).fit(X, y)
-    (shrinkage, recalibrated), table = _auto_choice(
+    (mix, recalibrated), table = _auto_choice(
         clf.oof_predictions_, y, folds, metric, optimizer)
     np.testing.assert_allclose(clf.blend_evidence_["cv_scores"], table, rtol=1e-4)
-    assert (clf.shrinkage_, clf.recalibrated_) == (shrinkage, recalibrated)
-    assert clf.blend_ == {0.0: "fitted", 1.0: "uniform"}.get(shrinkage, "shrunk")
-    uniform = np.full(3, 1 / 3)
-    np.testing.assert_allclose(
-        clf.weights_, (1 - shrinkage) * clf.fitted_weights_ + shrinkage * uniform)
+    assert clf.recalibrated_ == recalibrated
+    if mix == "best_member":
+        assert clf.blend_ == "best_member" and np.isnan(clf.shrinkage_)
+        best = np.argmax(clf.oof_scores_individual_)
+        np.testing.assert_array_equal(clf.weights_, np.eye(3)[best])
+    else:
+        assert clf.shrinkage_ == mix
+        assert clf.blend_ == {0.0: "fitted", 1.0: "uniform"}.get(mix, "shrunk")
+        np.testing.assert_allclose(
+            clf.weights_, (1 - mix) * clf.fitted_weights_ + mix * np.full(3, 1 / 3))
     assert clf.blend_evidence_["reason"]
 
 
@@ -577,6 +590,18 @@ def test_blend_uniform_is_the_plain_average_of_the_refitted_bases(data):
     expected = [-log_loss(y[test], clf.oof_predictions_[test].mean(axis=1))
                 for _, test in folds]
     np.testing.assert_allclose(clf.cv_scores_, expected)
+
+
+def test_blend_best_member_uses_the_base_with_the_best_oof_score(data):
+    X, y = data
+    clf = WeightedStackingClassifier(_bases(), cv=CV, blend="best_member",
+                                     recalibrate=False).fit(X, y)
+    best = int(np.argmax(clf.oof_scores_individual_))
+    assert clf.blend_ == "best_member"
+    np.testing.assert_array_equal(clf.weights_, np.eye(3)[best])
+    np.testing.assert_allclose(clf.predict_proba(X),
+                               clf.estimators_[best].predict_proba(X))
+    assert clf.oof_score_ == pytest.approx(clf.oof_scores_individual_[best])
 
 
 def test_cv_score_se_is_the_standard_error_of_the_fold_scores(data, fitted):
