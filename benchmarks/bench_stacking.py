@@ -239,12 +239,15 @@ def report(frame):
               f"sets where auto < uniform − 0.01: {int(below.sum())} "
               f"{list(per_set.index[below])}; where fitted < uniform − 0.01: "
               f"{int((per_set['fitted'] < per_set['uniform'] - 0.01).sum())}")
-        print("\nhonesty over outer folds (estimate − outer score of the same stack):")
+        print("\nhonesty (estimate − outer score of the same stack; bias and mean "
+              "|error| over outer folds, then over sets' means):")
         for blend in ("auto", "fitted"):
             for estimate in ("cv_score", "oof_score"):
                 gap = part[f"{blend}_{estimate}"] - part[blend]
+                per_set = gap.groupby(part.dataset).mean()
                 print(f"  {blend:<6} {estimate}_: bias {gap.mean():+.4f}, "
-                      f"mean |error| {gap.abs().mean():.4f}")
+                      f"mean |error| {gap.abs().mean():.4f}; per set: bias "
+                      f"{per_set.mean():+.4f}, mean |error| {per_set.abs().mean():.4f}")
         print(f"weight step {part.weight_seconds.sum():.1f} s in all; members' fits "
               f"{part.groupby('dataset').member_seconds.max().sum():.0f} s")
 

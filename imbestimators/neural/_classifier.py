@@ -363,6 +363,27 @@ default='auto'
 
     # ------------------------------------------------------------------ fit
 
+    def set_params(self, **params):
+        """Set parameters, including ``loss__<param>`` with ``loss`` given by name.
+
+        ``loss__gamma=...`` with ``loss='focal'`` first replaces the name by
+        the catalogue's loss object of that name (``FocalLoss()``), whose
+        parameter is then set, so a grid over a named loss's parameters
+        works as it does over a loss object.
+
+        Parameters
+        ----------
+        **params : dict
+
+        Returns
+        -------
+        self : NeuralClassifier
+        """
+        loss = params.get("loss", self.loss)
+        if isinstance(loss, str) and any(k.startswith("loss__") for k in params):
+            params["loss"] = check_loss(loss)
+        return super().set_params(**params)
+
     def fit(self, X, y, sample_weight=None):
         """Train the network on ``X``, ``y``.
 

@@ -109,6 +109,21 @@ def test_grid_search_over_a_loss_parameter():
     assert loss.gamma == 2.0  # the user's object is cloned, never set
 
 
+def test_grid_search_over_a_parameter_of_a_loss_given_by_name():
+    X, y = _data(2)
+    search = GridSearchCV(
+        NeuralClassifier(loss="focal", **TINY), {"loss__gamma": [0.5, 5.0]}, cv=2,
+        scoring="average_precision",
+    ).fit(X, y)
+    best = search.best_estimator_
+    assert isinstance(best.loss, FocalLoss)
+    assert best.loss.gamma == search.best_params_["loss__gamma"] == best.loss_.gamma
+    clf = NeuralClassifier(loss="focal").set_params(loss__gamma=3.0)
+    assert isinstance(clf.loss, FocalLoss) and clf.loss.gamma == 3.0
+    with pytest.raises(ValueError, match="no_such"):
+        NeuralClassifier(loss="focal").set_params(loss__no_such=1)
+
+
 def test_expected_cost_by_name_without_cost_matrix_raises():
     X, y = _data(2)
     with pytest.raises(ValueError, match="cost_matrix"):
