@@ -95,6 +95,8 @@ NEURAL = {
     "NN(logit_adjusted)": dict(loss="logit_adjusted"),
     # Four networks trained side by side, probabilities averaged.
     "NN(balanced,ens4)": dict(class_weight="balanced", ensemble_size=4),
+    # Twice the default bins of the piecewise-linear encoding.
+    "NN(balanced,bins16)": dict(class_weight="balanced", piecewise_bins=16),
 }
 
 

@@ -24,9 +24,9 @@ from sklearn.utils.validation import (
 )
 
 from ..metrics import decide
+from ..metrics._precomputed import PrecomputedClassifier
 from ..utils import check_cost_matrix
 from ..utils._persistence import checked_state, stamped_state
-from ..metrics._precomputed import PrecomputedClassifier
 from ._fast_scores import fast_score
 from ._weights import (
     OPTIMIZERS,
@@ -55,7 +55,11 @@ class WeightedStackingClassifier(TransformerMixin, ClassifierMixin, _BaseComposi
     optimistic; ``cv_score_`` is the honest estimate: the weight fit is
     itself cross-validated on the OOF rows (weights fitted on k-1 folds,
     the held-out fold blended and scored with them, the fold scores
-    averaged).
+    averaged). The same held-out folds decide, by default, whether the
+    fitted weights (shrunk toward uniform or not), the best base alone, or
+    the plain average predicts, and whether the blend is recalibrated: the
+    plain average unless something beats it there by more than the gain's
+    standard error (``blend='auto'``, ``recalibrate='auto'``).
 
     Read more in the :ref:`User Guide <stacking>`.
 
@@ -199,9 +203,12 @@ default=None
         For each fold ``k`` of ``cv``: ``scoring`` of the OOF rows of fold
         ``k`` alone (with their ``sample_weight``), blended with
         ``cv_weights_[k]``, weights fitted on the OOF rows of the other folds
-        only (then shrunk, and recalibrated on those other folds, as was
-        decided). ``nan``, with a warning, for a fold whose held-out part
-        lacks a class of ``classes_`` (ranking scores such as ROC AUC or
+        only, as the candidate that ``blend``/``recalibrate`` pick from the
+        other folds' scores (any recalibration fitted on those folds too):
+        the whole procedure, its choice included, is cross-validated. With
+        ``'auto'`` and 2 folds, one fold is too few to pick from, so these
+        are the plain average's scores. ``nan``, with a warning, for a fold
+        whose held-out part lacks a class of ``classes_`` (ranking scores such as ROC AUC or
         average precision are undefined there), or whose score fails or is
         not finite (e.g. its sample weights sum to 0); such folds are left
         out of ``cv_score_``.
@@ -442,9 +449,15 @@ default=None
             print(f"WeightedStackingClassifier: blend_={self.blend_!r}, "
                   f"recalibrated_={self.recalibrated_}: "
                   f"{self.blend_evidence_['reason']}")
+        # The choice itself is part of what cv_score_ estimates: fold k is
+        # scored with the candidate the same rule picks from the other folds'
+        # scores (picking on all folds and quoting the winner's fold scores
+        # would report the best of the candidates' noise).
+        picks = [_choose_blend(candidates, np.delete(scores, k, axis=1))[0]
+                 for k in range(len(folds))]
         self.cv_weights_ = np.zeros((len(folds), len(bases)))
-        self.cv_weights_[:, kept] = cv_weights[choice]
-        self.cv_scores_ = scores[choice]
+        self.cv_weights_[:, kept] = cv_weights[picks, np.arange(len(folds))]
+        self.cv_scores_ = scores[picks, np.arange(len(folds))]
         scored = self.cv_scores_[np.isfinite(self.cv_scores_)]
         self.cv_score_ = float(scored.mean()) if scored.size else float("nan")
         self.cv_score_se_ = (

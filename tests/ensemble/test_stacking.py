@@ -508,12 +508,20 @@ def _auto_choice(oof, y, folds, metric, optimizer):
                 row.append(metric(y[test], proba, None))
             table.append(row)
     table = np.array(table)
+    candidates = [(mix, r) for r in (False, True) for mix in mixes]
+    return candidates[_rule(table)], table
+
+
+def _rule(table):
+    """The candidate (row) kept: the best mean, if its mean paired gain over
+    row 0 exceeds the gain's standard error; else row 0."""
+    if table.shape[1] < 2:
+        return 0
     best = int(np.argmax(table.mean(axis=1)))
     gain = table[best] - table[0]
-    candidates = [(mix, r) for r in (False, True) for mix in mixes]
     if best != 0 and gain.mean() > gain.std(ddof=1) / np.sqrt(len(gain)):
-        return candidates[best], table
-    return candidates[0], table
+        return best
+    return 0
 
 
 @pytest.mark.parametrize("scoring, metric, optimizer", [
@@ -527,6 +535,10 @@ def test_auto_blend_is_the_rule_written_out(data, scoring, metric, optimizer):
     (mix, recalibrated), table = _auto_choice(
         clf.oof_predictions_, y, folds, metric, optimizer)
     np.testing.assert_allclose(clf.blend_evidence_["cv_scores"], table, rtol=1e-4)
+    # cv_scores_: fold k scored by the candidate the rule picks without fold k.
+    picks = [_rule(np.delete(table, k, axis=1)) for k in range(len(folds))]
+    np.testing.assert_allclose(clf.cv_scores_, table[picks, np.arange(len(folds))],
+                               rtol=1e-4)
     assert clf.recalibrated_ == recalibrated
     if mix == "best_member":
         assert clf.blend_ == "best_member" and np.isnan(clf.shrinkage_)
