@@ -125,7 +125,7 @@ def _hgb_class_weight(context):
 
 
 @candidate("stack_best", "WeightedStackingClassifier of the 3 best candidates "
-                         "(blend weights fitted on out-of-fold probabilities)",
+                         "(blend chosen on out-of-fold probabilities)",
            ensemble=True)
 def _stack_best(context):
     return WeightedStackingClassifier(
