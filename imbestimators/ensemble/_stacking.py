@@ -399,8 +399,6 @@ default=None
             return self._blend_score(scorer, y, sample_weight, rows, kept)
 
         def fit_weights(rows):
-            if self.blend == "uniform":
-                return uniform
             return optimize_weights(
                 score_on(rows), n_kept, self.optimizer_, optimizer_params,
                 optimizer_seed,
@@ -416,13 +414,14 @@ default=None
         # decide on.
         candidates = self._candidates()
         all_rows = np.arange(len(y))
-        fitted_mixes = [m for m, _ in candidates if m != "best_member"]
-        fold_weights = np.array([
-            fit_weights(np.setdiff1d(all_rows, test)) if fitted_mixes != [1.0]
-            else uniform for _, test in folds
-        ])
+        # Only what some candidate uses is computed: the optimiser's weights
+        # for a shrunk or fitted mix, the best base for 'best_member'.
+        mixes = {m for m, _ in candidates}
+        fits = any(m != "best_member" and m < 1.0 for m in mixes)
+        fold_weights = [fit_weights(np.setdiff1d(all_rows, test)) if fits else uniform
+                        for _, test in folds]
         fold_best = [self._best_member(np.setdiff1d(all_rows, test), kept, scorer, y,
-                                       sample_weight)
+                                       sample_weight) if "best_member" in mixes else None
                      for _, test in folds]
         scores = np.full((len(candidates), len(folds)), np.nan)
         cv_weights = np.empty((len(candidates), len(folds), n_kept))
@@ -466,12 +465,18 @@ default=None
         )
 
         score = score_on(all_rows)
-        fitted = fit_weights(all_rows) if fitted_mixes != [1.0] else uniform
+        self.oof_scores_individual_ = np.array([
+            self._score(scorer, self.oof_predictions_[:, i], y, sample_weight)
+            if i in kept else np.nan
+            for i in range(len(bases))
+        ])
+        fitted = fit_weights(all_rows) if fits else uniform
         self.fitted_weights_ = np.zeros(len(bases))
         self.fitted_weights_[kept] = fitted
+        # The best base on all rows, first of equals (as _best_member picks).
+        best = np.eye(n_kept)[int(np.nanargmax(self.oof_scores_individual_[kept]))]
         self.weights_ = np.zeros(len(bases))
-        self.weights_[kept] = _mixed(
-            mix, fitted, self._best_member(all_rows, kept, scorer, y, sample_weight))
+        self.weights_[kept] = _mixed(mix, fitted, best)
         self.recalibration_ = (
             self._recalibration(all_rows, self.weights_[kept], kept, y_index,
                                 sample_weight)
@@ -480,11 +485,6 @@ default=None
         self.oof_score_ = self._score(scorer, self._oof_blend(all_rows), y,
                                       sample_weight)
         self.oof_score_uniform_ = score(uniform)
-        self.oof_scores_individual_ = np.array([
-            self._score(scorer, self.oof_predictions_[:, i], y, sample_weight)
-            if i in kept else np.nan
-            for i in range(len(bases))
-        ])
         return self
 
     def _best_member(self, rows, kept, scorer, y, sample_weight):

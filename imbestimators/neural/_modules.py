@@ -77,11 +77,14 @@ class MLP(nn.Module):
         sizes = [n_features, *hidden_layer_sizes, n_outputs]
         self.weights = nn.ParameterList()
         self.biases = nn.ParameterList()
-        for fan_in, fan_out in zip(sizes[:-1], sizes[1:]):
-            # nn.Linear's initialisation, drawn for each member.
+        for i, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:])):
+            # nn.Linear's initialisation, drawn for each member. The first
+            # layer reads the same rows for every member, so its weights are
+            # stored side by side, (fan_in, members * fan_out): one product.
             bound = 1.0 / np.sqrt(fan_in)
-            self.weights.append(nn.Parameter(
-                torch.empty(ensemble_size, fan_in, fan_out).uniform_(-bound, bound)))
+            shape = ((fan_in, ensemble_size * fan_out) if i == 0
+                     else (ensemble_size, fan_in, fan_out))
+            self.weights.append(nn.Parameter(torch.empty(shape).uniform_(-bound, bound)))
             self.biases.append(nn.Parameter(
                 torch.empty(ensemble_size, 1, fan_out).uniform_(-bound, bound)))
 
@@ -89,10 +92,7 @@ class MLP(nn.Module):
         if "layers" in self._modules:  # one network
             return self.layers(X)
         k, last = self.ensemble_size, len(self.weights) - 1
-        # The first layer reads the same rows for every member: one product
-        # with the members' weights side by side.
-        w = self.weights[0]
-        h = (X @ w.permute(1, 0, 2).reshape(w.shape[1], -1)).reshape(X.shape[0], k, -1)
+        h = (X @ self.weights[0]).reshape(X.shape[0], k, -1)
         h = h.transpose(0, 1) + self.biases[0]  # (k, n, width)
         for i in range(1, last + 1):
             h = self.dropout(self.activation(h))
