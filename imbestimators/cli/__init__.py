@@ -1,21 +1,21 @@
-"""The ``imbestimators`` command line: ``imbestimators compare``."""
+"""The ``imbestimators`` command line: ``compare`` and ``predict``."""
 
 import argparse
 import shlex
 import sys
+from pathlib import Path
 
 import numpy as np
 
 from ..utils import check_device
 from ._candidates import CANDIDATES, Context
-from ._compare import ranked, run_candidates
-from ._data import InputError, load_dataset, read_cost_matrix
+from ._compare import make_folds, ranked, run_candidates
+from ._data import CategoryStrings, InputError, TextStrings, load_dataset, read_cost_matrix
 from ._metrics import COST, METRICS, Scorer
-from ._report import format_leaderboard, leaderboard_rows, write_report
+from ._model import predict, save_model, versions
+from ._report import format_leaderboard, leaderboard_rows, recommend, write_report
 
-__all__ = ["main"]
-
-_PROG = "imbestimators compare"
+__all__ = ["main", "CategoryStrings", "TextStrings"]
 
 
 def _parser():
@@ -56,10 +56,29 @@ def _parser():
     compare.add_argument("--out", metavar="DIR",
                          help="write leaderboard.csv, report.md, report.html and plots "
                               "here")
+    compare.add_argument("--repeats", type=int, default=1,
+                         help="repeat the cross-validation with other shuffles "
+                              "(default: %(default)s); more folds for the paired tests")
+    compare.add_argument("--select", metavar="NAME",
+                         help="the candidate --out saves as model.joblib (default: the "
+                              "recommended one)")
     compare.add_argument("--seed", type=int, default=0, help="seed of folds and models")
     compare.add_argument("--quick", action="store_true",
                          help="3 folds, few epochs, small networks: a first look in "
                               "seconds")
+    scorer = commands.add_parser(
+        "predict", help="score new rows with the model.joblib compare saved",
+        description="Probabilities per class and the decision (with the saved cost "
+                    "matrix) for every row of NEW.csv, in input order.",
+    )
+    scorer.add_argument("model", metavar="MODEL.joblib",
+                        help="the model file `compare --out DIR` wrote")
+    scorer.add_argument("data", metavar="NEW.csv",
+                        help="CSV (optionally .gz) with the model's columns")
+    scorer.add_argument("--out", metavar="FILE",
+                        help="write the predictions here (default: standard output)")
+    scorer.add_argument("--id-column", metavar="COLUMN",
+                        help="a column copied to the predictions, e.g. a row id")
     return parser
 
 
@@ -88,15 +107,22 @@ def main(argv=None):
         args = _parser().parse_args(argv)
     except SystemExit as exc:  # argparse has printed the usage and the error
         return exc.code
+    command = "predict" if args.command == "predict" else "compare"
     try:
+        if command == "predict":
+            predict(args.model, args.data, args.out, args.id_column,
+                    lambda message: _notify(message, command))
+            if args.out is not None:
+                print(f"predictions written to {args.out}")
+            return 0
         return _compare(args, argv)
     except InputError as exc:
-        print(f"{_PROG}: error: {exc}", file=sys.stderr)
+        print(f"imbestimators {command}: error: {exc}", file=sys.stderr)
         return 2
 
 
-def _notify(message):
-    print(f"{_PROG}: note: {message}", file=sys.stderr)
+def _notify(message, command="compare"):
+    print(f"imbestimators {command}: note: {message}", file=sys.stderr)
 
 
 def _compare(args, argv):
@@ -110,6 +136,15 @@ def _compare(args, argv):
     cv = args.cv if args.cv is not None else (3 if args.quick else 5)
     if cv < 2:
         raise InputError(f"--cv must be at least 2; got {cv}.")
+    if args.repeats < 1:
+        raise InputError(f"--repeats must be at least 1; got {args.repeats}.")
+    if args.select is not None:
+        if args.out is None:
+            raise InputError("--select names the candidate --out saves; give --out DIR.")
+        if args.select not in names:
+            raise InputError(
+                f"--select {args.select!r} is not among the candidates run: {names!r}."
+            )
     try:
         device = check_device(args.device)
     except (TypeError, ValueError) as exc:
@@ -149,24 +184,41 @@ def _compare(args, argv):
         print(dataset.description)
     for notice in dataset.notices:
         _notify(notice)
-    print(f"{len(names)} candidates × {cv} stratified folds (the same folds for all), "
-          f"ranked by {metric}; device {device}.")
+    repeats = f" × {args.repeats} repeats" if args.repeats > 1 else ""
+    print(f"{len(names)} candidates × {cv} stratified folds{repeats} (the same folds for "
+          f"all), ranked by {metric}; device {device}.")
 
-    results = run_candidates(dataset, names, context, metric=metric, cv=cv,
+    folds = make_folds(np.searchsorted(classes, dataset.y), cv, args.repeats, args.seed)
+    results = run_candidates(dataset, names, context, metric=metric, folds=folds,
                              n_jobs=n_jobs, notify=_notify)
     best = ranked(results, metric)
     if not best:
-        print(f"{_PROG}: error: every candidate failed.", file=sys.stderr)
+        print("imbestimators compare: error: every candidate failed.", file=sys.stderr)
         return 1
-    rows = leaderboard_rows(best, cost_matrix)
+    rows = leaderboard_rows(best, cost_matrix, metric, cv)
+    recommended, reason = recommend(rows, metric)
     print(format_leaderboard(rows, cost_matrix, metric))
+    print(reason)
     if args.out is not None:
+        chosen = args.select or recommended
+        succeeded = chosen in [r.name for r in best]
+        if succeeded:
+            if chosen != recommended:
+                reason = f"{chosen} was chosen with --select. {reason}"
+            Path(args.out).mkdir(parents=True, exist_ok=True)
+            print(f"refitting {chosen} on all {len(dataset.y)} rows …")
+            save_model(args.out, CANDIDATES[chosen], CANDIDATES[chosen].factory(context),
+                       dataset, cost_matrix, reason)
         failed = [r for r in results if r.error is not None]
         write_report(args.out, dataset, best, failed, rows, metric=metric,
-                     cost_matrix=cost_matrix, cv=cv, seed=args.seed,
-                     command=shlex.join(["imbestimators"] + argv),
+                     cost_matrix=cost_matrix, cv=cv, repeats=args.repeats, seed=args.seed,
+                     command=shlex.join(["imbestimators"] + argv), reason=reason,
+                     saved=chosen if succeeded else None, versions=versions(),
                      notify=_notify)
         print(f"report written to {args.out}/report.html")
+        if not succeeded:
+            raise InputError(f"--select {chosen!r} failed; no model was saved.")
+        print(f"model saved as {args.out}/model.joblib (model.py rebuilds it)")
     return 0
 
 

@@ -25,9 +25,9 @@ class Result:
 
     name: str
     description: str
-    fold_scores: list = field(default_factory=list)  # {metric: value} per fold
+    fold_scores: list = field(default_factory=list)  # {metric: value} per fold, in order
     fit_times: list = field(default_factory=list)
-    oof_proba: np.ndarray = None  # out-of-fold probabilities, one row per sample
+    oof_proba: np.ndarray = None  # out-of-fold probabilities (mean over the repeats)
     histories: list = field(default_factory=list)  # per fold, for networks
     error: str = None
     warnings: list = field(default_factory=list)
@@ -50,15 +50,21 @@ def ranked(results, metric):
     return sorted(ok, key=lambda r: sign * r.mean(metric))
 
 
-def run_candidates(dataset, names, context, *, metric, cv, n_jobs, notify):
+def make_folds(y_index, cv, repeats, seed):
+    """The (train, test) folds every candidate shares: ``repeats`` stratified
+    ``cv``-fold partitions, repeat ``r`` shuffled with seed ``seed + r``."""
+    return [
+        fold
+        for r in range(repeats)
+        for fold in StratifiedKFold(cv, shuffle=True, random_state=seed + r)
+        .split(np.zeros(len(y_index)), y_index)
+    ]
+
+
+def run_candidates(dataset, names, context, *, metric, folds, n_jobs, notify):
     """Fit every candidate on every fold; plain candidates first, then ensembles."""
     y_index = np.searchsorted(dataset.classes, dataset.y)
     positive = int(np.searchsorted(dataset.classes, dataset.positive))
-    # One fold assignment for every candidate, computed once.
-    folds = list(
-        StratifiedKFold(cv, shuffle=True, random_state=context.seed)
-        .split(np.zeros(len(y_index)), y_index)
-    )
     plain = [n for n in names if not CANDIDATES[n].ensemble]
     ensembles = [n for n in names if CANDIDATES[n].ensemble]
     total = len(names) * len(folds)
@@ -98,6 +104,7 @@ def _run(names, dataset, context, folds, y_index, positive, n_jobs, progress):
         tasks += [delayed(_fit_fold)(name, model, dataset.X, dataset.y, i, train, test)
                   for i, (train, test) in enumerate(folds)]
     metrics = metric_names(context.cost_matrix)
+    n_repeats = sum(len(test) for _, test in folds) / len(y_index)
     for name, i, proba, fit_time, history, error, caught in Parallel(
         n_jobs=n_jobs, return_as="generator_unordered"
     )(tasks):
@@ -108,15 +115,17 @@ def _run(names, dataset, context, folds, y_index, positive, n_jobs, progress):
             result.error = result.error or f"fold {i + 1}: {error}"
             continue
         test = folds[i][1]
-        result.oof_proba[test] = proba
+        result.oof_proba[test] += proba / n_repeats
         result.fit_times.append(fit_time)
         result.fold_scores.append(
-            scores(y_index[test], proba, positive, context.cost_matrix, metrics)
+            (i, scores(y_index[test], proba, positive, context.cost_matrix, metrics))
         )
         if history is not None:
             result.histories.append((i, history))
     for result in results.values():
+        # Fold order, not completion order: the paired comparisons match folds.
         result.histories.sort(key=lambda item: item[0])
+        result.fold_scores = [s for _, s in sorted(result.fold_scores, key=lambda t: t[0])]
     return list(results.values())
 
 

@@ -6,9 +6,11 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.compose import ColumnTransformer
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.impute import SimpleImputer
+from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder
 from sklearn.utils.multiclass import type_of_target
 
@@ -25,6 +27,7 @@ class Dataset:
     """The table split into features and labels, and how to preprocess it."""
 
     name: str
+    target: str
     X: pd.DataFrame
     y: np.ndarray
     classes: np.ndarray
@@ -68,7 +71,8 @@ def load_dataset(path, target, text_column=None, quick=False):
     preprocessor, sparse = _preprocessor(frame, text_column, quick, notices)
     classes, counts = np.unique(y, return_counts=True)
     return Dataset(
-        name=name, X=frame, y=y, classes=classes, positive=classes[np.argmin(counts)],
+        name=name, target=target, X=frame, y=y, classes=classes,
+        positive=classes[np.argmin(counts)],
         preprocessor=preprocessor, sparse=sparse, notices=notices,
         description=description,
     )
@@ -107,7 +111,9 @@ def _check_target(y, target):
 
 
 def _preprocessor(frame, text_column, quick, notices):
-    """Per-fold preprocessing: fitted inside each training fold, never on test rows."""
+    """Per-fold preprocessing of the raw columns: fitted inside each training
+    fold, never on test rows, and saved with the model (``predict`` reads the
+    same raw columns)."""
     columns = [c for c in frame.columns if c != text_column]
     numeric = [c for c in columns if pd.api.types.is_numeric_dtype(frame[c])]
     categorical = [c for c in columns if c not in numeric]
@@ -133,25 +139,78 @@ def _preprocessor(frame, text_column, quick, notices):
         )
         transformers.append((
             "categorical",
-            OneHotEncoder(handle_unknown="infrequent_if_exist", max_categories=50,
-                          sparse_output=sparse),
+            make_pipeline(
+                CategoryStrings(),
+                OneHotEncoder(handle_unknown="infrequent_if_exist", max_categories=50,
+                              sparse_output=sparse),
+            ),
             categorical,
         ))
     if text_column is not None:
-        frame[text_column] = frame[text_column].fillna("").astype(str)
         transformers.append((
             "text",
-            TfidfVectorizer(sublinear_tf=True, min_df=2,
-                            max_features=2_000 if quick else 20_000),
+            make_pipeline(
+                TextStrings(),
+                TfidfVectorizer(sublinear_tf=True, min_df=2,
+                                max_features=2_000 if quick else 20_000),
+            ),
             text_column,
         ))
     preprocessor = ColumnTransformer(transformers, sparse_threshold=1.0 if sparse else 0.0)
-    for column in categorical:
-        # One label type per column (the encoder sorts its categories), and
-        # missing values as a category of their own: stateless, so done once.
-        values = frame[column].astype(object)
-        frame[column] = values.where(values.notna(), "missing").astype(str)
     return preprocessor, sparse
+
+
+class CategoryStrings(TransformerMixin, BaseEstimator):
+    """Category columns as strings, a missing value as the category ``'missing'``.
+
+    One label type per column (the one-hot encoder sorts its categories, and
+    a column read as numbers in one file and as text in another still means
+    the same categories). Stateless.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> CategoryStrings().fit_transform(pd.DataFrame({"c": ["a", None, 3]}))["c"].tolist()
+    ['a', 'missing', '3']
+    """
+
+    def fit(self, X, y=None):
+        return self
+
+    def transform(self, X):
+        frame = pd.DataFrame(X).astype(object)
+        return frame.where(frame.notna(), "missing").astype(str)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.requires_fit = False
+        tags.input_tags.string = True
+        tags.input_tags.allow_nan = True
+        return tags
+
+
+class TextStrings(TransformerMixin, BaseEstimator):
+    """A free-text column as strings, a missing value as the empty text. Stateless.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> TextStrings().fit_transform(pd.Series(["good", None])).tolist()
+    ['good', '']
+    """
+
+    def fit(self, X, y=None):
+        return self
+
+    def transform(self, X):
+        return pd.Series(X).fillna("").astype(str)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.requires_fit = False
+        tags.input_tags.string = True
+        tags.input_tags.allow_nan = True
+        return tags
 
 
 def read_cost_matrix(path, classes):

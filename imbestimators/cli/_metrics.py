@@ -88,6 +88,12 @@ class Scorer:
         self.positive = positive
         self.cost_matrix = cost_matrix
 
+    def __repr__(self):  # valid Python: model.py rebuilds an estimator holding it
+        def array(a):
+            return "None" if a is None else f"np.array({np.asarray(a).tolist()!r})"
+        return (f"Scorer({self.metric!r}, {array(self.classes)}, {self.positive!r}, "
+                f"{array(self.cost_matrix)})")
+
     def __call__(self, estimator, X, y):
         y_index = np.searchsorted(self.classes, y)
         proba = estimator.predict_proba(X)

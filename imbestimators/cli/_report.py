@@ -8,37 +8,80 @@ import numpy as np
 
 from ._compare import metric_names
 from ._metrics import COST
+from ._statistics import ALPHA, compare_with_best
 
 N_CURVES = 5  # candidates in the precision-recall plot
 N_MATRICES = 6  # candidates in the confusion-matrix plot
 
 
-def leaderboard_rows(ranked_results, cost_matrix):
-    """One dict per candidate, best first: the rows of ``leaderboard.csv``."""
+def leaderboard_rows(ranked_results, cost_matrix, metric, cv):
+    """One dict per candidate, best first: the rows of ``leaderboard.csv``.
+
+    ``p_vs_best`` is the corrected resampled t-test of the candidate's fold
+    scores of ``metric`` against the best's, paired by fold; ``tied_with_best``
+    is ``p_vs_best >= 0.05`` (the best itself is tied with itself).
+    """
+    p_values = compare_with_best(
+        [[s[metric] for s in r.fold_scores] for r in ranked_results], cv
+    )
     rows = []
-    for rank, result in enumerate(ranked_results, start=1):
+    for rank, (result, p) in enumerate(zip(ranked_results, p_values), start=1):
         row = {"rank": rank, "candidate": result.name, "description": result.description}
-        for metric in metric_names(cost_matrix):
-            row[f"{metric}_mean"] = result.mean(metric)
-            row[f"{metric}_std"] = result.std(metric)
+        for name in metric_names(cost_matrix):
+            row[f"{name}_mean"] = result.mean(name)
+            row[f"{name}_std"] = result.std(name)
+        row["p_vs_best"] = p
+        row["tied_with_best"] = p is None or p >= ALPHA
         row["fit_time_s"] = float(np.mean(result.fit_times))
         row["n_folds"] = len(result.fold_scores)
         rows.append(row)
     return rows
 
 
+def recommend(rows, metric):
+    """The candidate to use and why: the cheapest (mean fit time) of those the
+    paired test cannot tell from the best."""
+    tied = [row for row in rows if row["tied_with_best"]]
+    pick = min(tied, key=lambda row: row["fit_time_s"])
+    best = rows[0]
+    value = f"{metric} {pick[metric + '_mean']:.3f}"
+    if len(tied) == 1:
+        others = (" every other candidate is worse on the paired test "
+                  f"(p < {ALPHA})" if len(rows) > 1 else " it is the only candidate")
+        return pick["candidate"], (
+            f"Recommended: {pick['candidate']} ({value}), the best;{others}."
+        )
+    names = ", ".join(row["candidate"] for row in tied)
+    if pick is best:
+        why = "the best, and the fastest of them"
+    else:
+        why = (f"the fastest of them ({pick['fit_time_s']:.2f} s per fold against "
+               f"{best['fit_time_s']:.2f} s for the best, {best['candidate']})")
+    return pick["candidate"], (
+        f"Recommended: {pick['candidate']} ({value}). {len(tied)} candidates are tied "
+        f"with the best on the paired test over the folds (p >= {ALPHA}: {names}); "
+        f"{pick['candidate']} is {why}."
+    )
+
+
 def _table(rows, cost_matrix, metric):
     """Header and cells of the leaderboard; the ranking metric is starred."""
     metrics = metric_names(cost_matrix)
     header = ["rank", "candidate"] + [m + (" *" if m == metric else "") for m in metrics]
-    header.append("fit s / fold")
+    header += ["vs best", "fit s / fold"]
     cells = [
         [str(row["rank"]), row["candidate"]]
         + [f"{row[m + '_mean']:.3f} ± {row[m + '_std']:.3f}" for m in metrics]
-        + [f"{row['fit_time_s']:.2f}"]
+        + [_versus_best(row), f"{row['fit_time_s']:.2f}"]
         for row in rows
     ]
     return header, cells
+
+
+def _versus_best(row):
+    if row["p_vs_best"] is None:
+        return "best"
+    return f"{'tied' if row['tied_with_best'] else 'worse'}, p={row['p_vs_best']:.2g}"
 
 
 def format_leaderboard(rows, cost_matrix, metric):
@@ -54,12 +97,13 @@ def format_leaderboard(rows, cost_matrix, metric):
 
     text = [line(header), "-" * len(line(header))] + [line(c) for c in cells]
     better = "lower" if metric == COST else "higher"
-    text.append(f"* ranked by {metric} ({better} is better); mean ± std over the folds.")
+    text.append(f"* ranked by {metric} ({better} is better); mean ± std over the folds; "
+                "vs best: Nadeau-Bengio corrected paired t-test over the folds.")
     return "\n".join(text)
 
 
-def write_report(out, dataset, results, failed, rows, *, metric, cost_matrix, cv, seed,
-                 command, notify):
+def write_report(out, dataset, results, failed, rows, *, metric, cost_matrix, cv,
+                 repeats, seed, command, reason, saved, versions, notify):
     """Write leaderboard.csv, the plots, report.md and report.html into ``out``.
 
     ``results`` are the successful candidates, best first.
@@ -72,7 +116,8 @@ def write_report(out, dataset, results, failed, rows, *, metric, cost_matrix, cv
         writer.writerows(rows)
     images = _plots(out, dataset, results, cost_matrix, notify)
     blocks = _blocks(dataset, failed, rows, images, metric=metric,
-                     cost_matrix=cost_matrix, cv=cv, seed=seed, command=command)
+                     cost_matrix=cost_matrix, cv=cv, repeats=repeats, seed=seed,
+                     command=command, reason=reason, saved=saved, versions=versions)
     (out / "report.md").write_text(_markdown(blocks))
     title = f"imbestimators compare: {dataset.name}"
     (out / "report.html").write_text(_html(blocks, title))
@@ -105,7 +150,8 @@ def _plots(out, dataset, results, cost_matrix, notify):
     return saved
 
 
-def _blocks(dataset, failed, rows, images, *, metric, cost_matrix, cv, seed, command):
+def _blocks(dataset, failed, rows, images, *, metric, cost_matrix, cv, repeats, seed,
+            command, reason, saved, versions):
     """The report as a list of (kind, content) blocks, rendered to Markdown and HTML."""
     classes, counts = np.unique(dataset.y, return_counts=True)
     class_text = ", ".join(f"{c!s}: {n}" for c, n in zip(classes, counts))
@@ -113,8 +159,15 @@ def _blocks(dataset, failed, rows, images, *, metric, cost_matrix, cv, seed, com
         "minimum expected cost under the given cost matrix" if cost_matrix is not None
         else "most probable class"
     )
+    saved_text = (
+        f"Saved: {saved}, refitted on all rows, as model.joblib (score new rows with "
+        "imbestimators predict model.joblib NEW.csv); model.py rebuilds it."
+        if saved else "No model was saved."
+    )
     blocks = [
         ("h1", f"imbestimators compare: {dataset.name}"),
+        ("p", reason),
+        ("p", saved_text),
         ("p", f"{len(dataset.y)} samples, {dataset.X.shape[1]} feature columns; classes "
               f"{class_text}; the minority class {dataset.positive!s} is the positive "
               "class of the binary metrics."),
@@ -122,10 +175,16 @@ def _blocks(dataset, failed, rows, images, *, metric, cost_matrix, cv, seed, com
     if dataset.description:
         blocks.append(("p", dataset.description))
     blocks.append((
-        "p", f"{cv}-fold stratified cross-validation (seed {seed}), the same folds for "
-             f"every candidate; preprocessing is fitted on each training fold only. "
-             f"Decisions: {decision}. Reproduce with: {command}",
+        "p", f"{cv}-fold stratified cross-validation"
+             + (f" repeated {repeats} times" if repeats > 1 else "")
+             + f" (seed {seed}), the same folds for every candidate; preprocessing is "
+             "fitted on each training fold only. 'vs best': the Nadeau-Bengio corrected "
+             "resampled t-test of the ranking metric's fold scores against the best's, "
+             f"paired by fold; 'tied' when p >= {ALPHA}. Decisions: {decision}. "
+             f"Reproduce with: {command}",
     ))
+    blocks.append(("p", "Written by " + ", ".join(f"{k} {v}" for k, v in versions.items())
+                   + "."))
     if dataset.notices:
         blocks.append(("ul", dataset.notices))
     header, cells = _table(rows, cost_matrix, metric)
