@@ -97,6 +97,14 @@ NEURAL = {
     "NN(balanced,ens4)": dict(class_weight="balanced", ensemble_size=4),
     # Twice the default bins of the piecewise-linear encoding.
     "NN(balanced,bins16)": dict(class_weight="balanced", piecewise_bins=16),
+    # The learning rate annealed to 0 over the epochs (cosine), with and
+    # without an L2 penalty (an informal probe on the five smallest tuning
+    # sets favoured both on small data).
+    "NN(balanced,cos)": dict(class_weight="balanced", learning_rate_schedule="cosine"),
+    "NN(balanced,cos,wd1e-2)": dict(class_weight="balanced",
+                                    learning_rate_schedule="cosine", weight_decay=1e-2),
+    "NN(balanced,cos,wd3e-2)": dict(class_weight="balanced",
+                                    learning_rate_schedule="cosine", weight_decay=3e-2),
 }
 
 

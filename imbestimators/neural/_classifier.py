@@ -11,7 +11,7 @@ import numpy as np
 import scipy.sparse as sp
 import torch
 from scipy.special import expit, log_expit, log_softmax, softmax
-from skorch.callbacks import EarlyStopping
+from skorch.callbacks import EarlyStopping, LRScheduler
 from skorch.utils import noop
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.metrics import get_scorer
@@ -21,6 +21,7 @@ from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 from torch import nn
+from torch.optim.lr_scheduler import CosineAnnealingLR
 
 from ..losses import BaseLoss, ExpectedCostLoss, check_loss
 from ..metrics import decide
@@ -135,6 +136,10 @@ default=None
     optimizer : {'adam', 'adamw', 'sgd', 'rmsprop'} or torch optimizer class, \
 default='adam'
     learning_rate : float, default=1e-3
+    learning_rate_schedule : {'constant', 'cosine'}, default='constant'
+        ``'cosine'`` anneals the learning rate once per epoch from
+        ``learning_rate`` toward 0 over ``max_epochs`` (``CosineAnnealingLR``
+        through skorch's ``LRScheduler``; a warm start restarts it).
     weight_decay : float, default=0.0
         L2 penalty passed to the optimizer.
     optimizer_params : dict, default=None
@@ -272,6 +277,7 @@ default='auto'
         "cost_matrix": [None, "array-like", dict],
         "optimizer": [StrOptions(set(OPTIMIZERS)), type],
         "learning_rate": [Interval(Real, 0, None, closed="neither")],
+        "learning_rate_schedule": [StrOptions({"constant", "cosine"})],
         "weight_decay": [Interval(Real, 0, None, closed="left")],
         "optimizer_params": [None, dict],
         "batch_size": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
@@ -307,6 +313,7 @@ default='auto'
         cost_matrix=None,
         optimizer="adam",
         learning_rate=1e-3,
+        learning_rate_schedule="constant",
         weight_decay=0.0,
         optimizer_params=None,
         batch_size="auto",
@@ -338,6 +345,7 @@ default='auto'
         self.cost_matrix = cost_matrix
         self.optimizer = optimizer
         self.learning_rate = learning_rate
+        self.learning_rate_schedule = learning_rate_schedule
         self.weight_decay = weight_decay
         self.optimizer_params = optimizer_params
         self.batch_size = batch_size
@@ -543,7 +551,7 @@ default='auto'
                 training_batches, batch_size=batch_size, generator=generator,
                 sampling=sampling,
             )
-            self.net_.callbacks = self._callbacks(scorer, early_stopping)
+            self.net_.callbacks = self._callbacks(scorer, early_stopping, epochs)
             self.net_.initialize_callbacks()
             self.net_.partial_fit((train, valid))
         self.history_ = self.net_.history
@@ -708,8 +716,12 @@ default='auto'
             )
         return module
 
-    def _callbacks(self, scorer, early_stopping):
+    def _callbacks(self, scorer, early_stopping, epochs):
         callbacks = copy.deepcopy(self.callbacks) if self.callbacks else []
+        if self.learning_rate_schedule == "cosine":
+            callbacks.append(("learning_rate_schedule",
+                              LRScheduler(CosineAnnealingLR, T_max=max(epochs, 1),
+                                          last_epoch=-1)))
         if early_stopping:
             if scorer is not None:
                 callbacks.append(("valid_score", ValidationScoring(scorer, self)))

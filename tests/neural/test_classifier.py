@@ -1,5 +1,7 @@
 """Behaviour of NeuralClassifier that scikit-learn's common checks do not cover."""
 
+import math
+
 import numpy as np
 import pytest
 import scipy.sparse as sp
@@ -268,6 +270,7 @@ def test_feature_names_in(imbalanced):
          "device='cuda:"),
         ({"device": "tpu"}, {}, "device='tpu'"),
         ({"batch_size": 0}, {}, "batch_size"),
+        ({"learning_rate_schedule": "cos"}, {}, "learning_rate_schedule"),
         ({"hidden_layer_sizes": (4, -2)}, {}, "hidden_layer_sizes"),
         ({"scoring": "no_such_scorer", "early_stopping": True}, {},
          "scoring='no_such_scorer'"),
@@ -310,6 +313,23 @@ def test_wrong_number_of_features_at_predict(imbalanced):
     clf = NeuralClassifier(**{**FAST, "max_epochs": 1}).fit(X, y)
     with pytest.raises(ValueError, match="features"):
         clf.predict(X[:, :3])
+
+
+def test_cosine_schedule_anneals_the_learning_rate_per_epoch(imbalanced):
+    X, y = imbalanced
+    epochs = 6
+    clf = NeuralClassifier(learning_rate_schedule="cosine",
+                           **{**FAST, "max_epochs": epochs}).fit(X, y)
+    lr0 = FAST["learning_rate"]
+    # lr at epoch e (from 0) of cosine annealing to 0 over T epochs.
+    expected = [lr0 * (1 + math.cos(math.pi * e / epochs)) / 2 for e in range(epochs)]
+    np.testing.assert_allclose(clf.history_[:, "event_lr"], expected, rtol=1e-12)
+    # A warm start restarts the schedule at learning_rate.
+    clf.set_params(warm_start=True, max_epochs=2).fit(X, y)
+    np.testing.assert_allclose(clf.history_[-2:, "event_lr"], [lr0, lr0 / 2], rtol=1e-12)
+    # The constant default leaves the rate alone.
+    plain = NeuralClassifier(**{**FAST, "max_epochs": 2}).fit(X, y)
+    assert plain.net_.optimizer_.param_groups[0]["lr"] == lr0
 
 
 def test_weight_decay_and_optimizer_params_reach_the_optimizer(imbalanced):
