@@ -10,12 +10,14 @@ import numpy as np
 from ..utils import check_device
 from ._candidates import CANDIDATES, Context
 from ._compare import make_folds, ranked, run_candidates
-from ._data import CategoryStrings, InputError, TextStrings, load_dataset, read_cost_matrix
+from ._columns import CategoryStrings, DateParts, TextStrings, ToNumbers
+from ._data import InputError, load_dataset, read_cost_matrix
 from ._metrics import COST, METRICS, Scorer
 from ._model import predict, save_model, versions
 from ._report import format_leaderboard, leaderboard_rows, recommend, write_report
 
-__all__ = ["main", "CategoryStrings", "TextStrings"]
+# The preprocessing steps of the saved models (model.py imports them from here).
+__all__ = ["main", "CategoryStrings", "DateParts", "TextStrings", "ToNumbers"]
 
 
 def _parser():
@@ -49,8 +51,12 @@ def _parser():
                          help="fits run in parallel (joblib; -1: all cores)")
     compare.add_argument("--device", default="auto",
                          help="torch device of the networks: auto, cpu, cuda, cuda:N")
-    compare.add_argument("--text-column", metavar="COLUMN",
-                         help="free-text column: TF-IDF features (sparse) for the models")
+    compare.add_argument("--text-column", metavar="COLUMN", action="append", default=[],
+                         help="free-text column: TF-IDF features (sparse) for the "
+                              "models; repeat it for several")
+    compare.add_argument("--na-values", metavar="MARKERS", default="",
+                         help="comma-separated markers of missing values, besides "
+                              "pandas' own ('', NA, N/A, null, NaN, ...) and '?'")
     compare.add_argument("--configs", metavar="NAMES",
                          help="comma-separated candidates to run (default: all)")
     compare.add_argument("--out", metavar="DIR",
@@ -151,11 +157,14 @@ def _compare(args, argv):
         raise InputError(f"--device: {exc}") from exc
     if args.data is None and args.target not in (None, "target"):
         raise InputError("--target names a column of DATA.csv; no data file was given.")
-    if args.data is None and args.text_column is not None:
+    if args.data is None and args.text_column:
         raise InputError(
             "--text-column names a column of DATA.csv; no data file was given."
         )
-    dataset = load_dataset(args.data, args.target or "target", args.text_column, args.quick)
+    dataset = load_dataset(
+        args.data, args.target or "target", list(dict.fromkeys(args.text_column)),
+        args.quick, [v for v in args.na_values.split(",") if v], args.seed,
+    )
     cost_matrix = (
         None if args.cost_matrix is None
         else read_cost_matrix(args.cost_matrix, dataset.classes)

@@ -6,16 +6,13 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.compose import ColumnTransformer
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.impute import SimpleImputer
-from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import OneHotEncoder
+from sklearn.model_selection import train_test_split
 from sklearn.utils.multiclass import type_of_target
 
 from ..datasets import load_yeast_me2
 from ..utils import check_cost_matrix
+from ._columns import DEFAULT_NA_VALUES, ColumnKinds, _shorten, column_kinds, preprocessor
 
 
 class InputError(Exception):
@@ -34,19 +31,25 @@ class Dataset:
     positive: object
     preprocessor: ColumnTransformer
     sparse: bool
+    kinds: ColumnKinds = None
     notices: list = field(default_factory=list)
     description: str = ""
 
 
-def load_dataset(path, target, text_column=None, quick=False):
+QUICK_ROWS = 10_000  # --quick subsamples larger tables to this many rows
+
+
+def load_dataset(path, target, text_columns=(), quick=False, na_values=(), seed=0):
     """Read ``path`` (or the bundled yeast ME2 data when None) into a Dataset."""
+    na_values = list(DEFAULT_NA_VALUES) + [v for v in na_values
+                                           if v not in DEFAULT_NA_VALUES]
     if path is None:
         bunch = load_yeast_me2(as_frame=True)
         frame = bunch.data.copy()
         frame["target"] = bunch.target
         name, description, target = "yeast_me2", bunch.DESCR, "target"
     else:
-        frame = _read_table(path)
+        frame = _read_table(path, na_values)
         name, description = Path(path).name, ""
     if target not in frame.columns:
         raise InputError(
@@ -61,29 +64,57 @@ def load_dataset(path, target, text_column=None, quick=False):
         )
         frame = frame.loc[~missing_target]
     y = _check_target(frame.pop(target).to_numpy(), target)
-    if text_column is not None and text_column not in frame.columns:
+    unknown = [c for c in text_columns if c not in frame.columns]
+    if unknown:
         raise InputError(
-            f"--text-column {text_column!r} is not a column of {name}; columns are "
+            f"--text-column {unknown[0]!r} is not a column of {name}; columns are "
             f"{_shorten(frame.columns)}."
         )
     if frame.shape[1] == 0:
         raise InputError(f"{name} has no feature columns besides --target {target!r}.")
-    preprocessor, sparse = _preprocessor(frame, text_column, quick, notices)
+    if quick and len(y) > QUICK_ROWS:
+        rows, _ = train_test_split(np.arange(len(y)), train_size=QUICK_ROWS, stratify=y,
+                                   random_state=seed)
+        rows = np.sort(rows)
+        notices.append(
+            f"--quick: a stratified sample of {QUICK_ROWS} of the {len(y)} rows is "
+            "cross-validated and refitted; run without --quick for all rows."
+        )
+        frame, y = frame.iloc[rows], y[rows]
+    kinds = column_kinds(frame, y, text_columns, na_values, notices)
+    if not kinds.used:
+        raise InputError(f"{name} has no usable feature columns (notices above).")
+    numeric_like = [c for c in kinds.numeric if c in frame.columns]
+    missing = frame[numeric_like].apply(pd.to_numeric, errors="coerce").isna().sum()
+    if missing.any():
+        nan_columns = list(missing.index[missing > 0])
+        notices.append(
+            f"imputing {int(missing.sum())} missing values in {len(nan_columns)} numeric "
+            f"columns ({_shorten(nan_columns)}) with the training-fold median, plus a "
+            "missing-value indicator column each."
+        )
+    if kinds.categorical:
+        notices.append(
+            f"one-hot encoding {len(kinds.categorical)} non-numeric columns "
+            f"({_shorten(kinds.categorical)}; at most 50 categories each, missing values "
+            "as their own category); pass free text as --text-column instead."
+        )
+    sparse = bool(text_columns)
     classes, counts = np.unique(y, return_counts=True)
     return Dataset(
         name=name, target=target, X=frame, y=y, classes=classes,
         positive=classes[np.argmin(counts)],
-        preprocessor=preprocessor, sparse=sparse, notices=notices,
-        description=description,
+        preprocessor=preprocessor(kinds, sparse, quick), sparse=sparse, kinds=kinds,
+        notices=notices, description=description,
     )
 
 
-def _read_table(path):
+def _read_table(path, na_values=DEFAULT_NA_VALUES):
     path = Path(path)
     if not path.is_file():
         raise InputError(f"data file {str(path)!r} does not exist.")
     try:
-        frame = pd.read_csv(path)
+        frame = pd.read_csv(path, na_values=list(na_values), low_memory=False)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError,
             OSError) as exc:
         raise InputError(f"cannot read {str(path)!r} as CSV: {_first_line(exc)}") from exc
@@ -108,109 +139,6 @@ def _check_target(y, target):
             "compare needs at least two."
         )
     return y
-
-
-def _preprocessor(frame, text_column, quick, notices):
-    """Per-fold preprocessing of the raw columns: fitted inside each training
-    fold, never on test rows, and saved with the model (``predict`` reads the
-    same raw columns)."""
-    columns = [c for c in frame.columns if c != text_column]
-    numeric = [c for c in columns if pd.api.types.is_numeric_dtype(frame[c])]
-    categorical = [c for c in columns if c not in numeric]
-    transformers = []
-    if numeric:
-        has_nan = frame[numeric].isna().any()
-        if has_nan.any():
-            nan_columns = list(has_nan.index[has_nan])
-            notices.append(
-                f"imputing {int(frame[nan_columns].isna().sum().sum())} missing values in "
-                f"{len(nan_columns)} numeric columns ({_shorten(nan_columns)}) with the "
-                "training-fold median, plus a missing-value indicator column each."
-            )
-        transformers.append((
-            "numeric", SimpleImputer(strategy="median", add_indicator=True), numeric
-        ))
-    sparse = text_column is not None
-    if categorical:
-        notices.append(
-            f"one-hot encoding {len(categorical)} non-numeric columns "
-            f"({_shorten(categorical)}; at most 50 categories each, missing values as "
-            "their own category); pass free text as --text-column instead."
-        )
-        transformers.append((
-            "categorical",
-            make_pipeline(
-                CategoryStrings(),
-                OneHotEncoder(handle_unknown="infrequent_if_exist", max_categories=50,
-                              sparse_output=sparse),
-            ),
-            categorical,
-        ))
-    if text_column is not None:
-        transformers.append((
-            "text",
-            make_pipeline(
-                TextStrings(),
-                TfidfVectorizer(sublinear_tf=True, min_df=2,
-                                max_features=2_000 if quick else 20_000),
-            ),
-            text_column,
-        ))
-    preprocessor = ColumnTransformer(transformers, sparse_threshold=1.0 if sparse else 0.0)
-    return preprocessor, sparse
-
-
-class CategoryStrings(TransformerMixin, BaseEstimator):
-    """Category columns as strings, a missing value as the category ``'missing'``.
-
-    One label type per column (the one-hot encoder sorts its categories, and
-    a column read as numbers in one file and as text in another still means
-    the same categories). Stateless.
-
-    Examples
-    --------
-    >>> import pandas as pd
-    >>> CategoryStrings().fit_transform(pd.DataFrame({"c": ["a", None, 3]}))["c"].tolist()
-    ['a', 'missing', '3']
-    """
-
-    def fit(self, X, y=None):
-        return self
-
-    def transform(self, X):
-        frame = pd.DataFrame(X).astype(object)
-        return frame.where(frame.notna(), "missing").astype(str)
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.requires_fit = False
-        tags.input_tags.string = True
-        tags.input_tags.allow_nan = True
-        return tags
-
-
-class TextStrings(TransformerMixin, BaseEstimator):
-    """A free-text column as strings, a missing value as the empty text. Stateless.
-
-    Examples
-    --------
-    >>> import pandas as pd
-    >>> TextStrings().fit_transform(pd.Series(["good", None])).tolist()
-    ['good', '']
-    """
-
-    def fit(self, X, y=None):
-        return self
-
-    def transform(self, X):
-        return pd.Series(X).fillna("").astype(str)
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.requires_fit = False
-        tags.input_tags.string = True
-        tags.input_tags.allow_nan = True
-        return tags
 
 
 def read_cost_matrix(path, classes):
@@ -260,12 +188,6 @@ def _relabel(matrix, classes):
 
 def _all_numeric(table):
     return all(pd.api.types.is_numeric_dtype(table[c]) for c in table.columns)
-
-
-def _shorten(names, limit=6):
-    names = [str(n) for n in names]
-    shown = ", ".join(names[:limit])
-    return shown + (f", … ({len(names)} in all)" if len(names) > limit else "")
 
 
 def _first_line(exc):

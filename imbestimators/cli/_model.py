@@ -42,9 +42,9 @@ def save_model(out, candidate, estimator, dataset, cost_matrix, reason):
         "candidate": candidate.name,
         "description": candidate.description,
         "target": dataset.target,
-        "columns": [str(c) for c in dataset.X.columns],
-        "numeric_columns": [str(c) for c in dataset.X.columns
-                            if pd.api.types.is_numeric_dtype(dataset.X[c])],
+        "columns": list(dataset.kinds.used),
+        "numeric_columns": list(dataset.kinds.numeric),
+        "na_values": list(dataset.kinds.na_values),
         "classes": dataset.classes.tolist(),
         "cost_matrix": None if cost_matrix is None else np.asarray(cost_matrix).tolist(),
     }
@@ -88,10 +88,10 @@ INFO = {pprint.pformat(info, width=88, sort_dicts=False)}
 model = {expression}
 
 if __name__ == "__main__":
-    frame = pd.read_csv(sys.argv[1])
+    frame = pd.read_csv(sys.argv[1], na_values=INFO["na_values"], low_memory=False)
     frame = frame[frame[INFO["target"]].notna()]
     y = frame.pop(INFO["target"]).to_numpy()
-    model.fit(frame[INFO["columns"]], y)
+    model.fit(frame, y)
     model.compare_info_ = dict(INFO, versions={{
         "imbestimators": imbestimators.__version__,
         "scikit-learn": sklearn.__version__, "torch": torch.__version__}})
@@ -133,18 +133,18 @@ def check_columns(frame, info, id_column, notify):
             f"the data lacks {len(missing)} column(s) the model needs: "
             f"{_shorten(missing)}."
         )
-    X = frame[info["columns"]].copy()
+    X = frame[info["columns"]]
     for column in info["numeric_columns"]:
         if pd.api.types.is_numeric_dtype(X[column]):
             continue
         numbers = pd.to_numeric(X[column], errors="coerce")
-        bad = X[column].notna() & numbers.isna()
+        bad = X[column].notna() & numbers.isna() & ~X[column].astype(str).isin(
+            info["na_values"])
         if bad.any():
             raise InputError(
                 f"column {column!r} is numeric in the model but holds "
                 f"{int(bad.sum())} non-numeric value(s), e.g. {X[column][bad].iloc[0]!r}."
             )
-        X[column] = numbers
     extra = [c for c in frame.columns
              if c not in info["columns"] and c not in (id_column, info["target"])]
     if extra:  # after the checks: an error comes alone
@@ -172,7 +172,7 @@ def _new_categories(model, X, notify):
 def predict(model_path, data_path, out, id_column, notify):
     """Score ``data_path`` with the saved model; write ``out``; return the frame."""
     model, info = load_model(model_path)
-    frame = _read_table(data_path)
+    frame = _read_table(data_path, info["na_values"])
     if id_column is not None and id_column not in frame.columns:
         raise InputError(
             f"--id-column {id_column!r} is not a column of {Path(data_path).name}; "

@@ -137,7 +137,7 @@ def test_text_column_is_sparse_tfidf_into_the_network(tmp_path, capsys):
     pd.DataFrame({"text": text, "length": [len(t) for t in text], "label": y}).to_csv(
         data, index=False)
 
-    dataset = load_dataset(data, "label", text_column="text", quick=True)
+    dataset = load_dataset(data, "label", text_columns=["text"], quick=True)
     features = dataset.preprocessor.fit_transform(dataset.X)
     assert sp.issparse(features) and features.shape[0] == 90
     net = NeuralClassifier(max_epochs=2, hidden_layer_sizes=(4,), random_state=0)

@@ -12,7 +12,7 @@ from sklearn.pipeline import Pipeline
 
 from imbestimators.cli import main
 from imbestimators.cli._candidates import CANDIDATES, Context
-from imbestimators.cli._data import _preprocessor
+from imbestimators.cli._columns import column_kinds, preprocessor
 from imbestimators.cli._metrics import Scorer
 from imbestimators.cli._model_code import estimator_source
 from imbestimators.cli._report import recommend
@@ -98,7 +98,9 @@ def test_saved_model_is_one_pipeline_on_raw_columns(saved):
 
 def test_model_py_rebuilds_every_candidate():
     frame = mixed_table(40)
-    preprocessor, _ = _preprocessor(frame.drop(columns="label"), "note", False, [])
+    kinds = column_kinds(frame.drop(columns="label"), frame["label"].to_numpy(), ["note"],
+                         ["?"], [])
+    steps = preprocessor(kinds, sparse=True, quick=False)
     context = Context(
         cost_matrix=np.array([[0.0, 1.0], [5.0, 0.0]]),
         scoring=Scorer("average_precision", np.array(["no", "yes"]), 1, None),
@@ -106,7 +108,7 @@ def test_model_py_rebuilds_every_candidate():
     context.best = [(name, CANDIDATES[name].factory(context))
                     for name in ("nn_class_weight", "hgb_class_weight")]
     for name, candidate in CANDIDATES.items():
-        pipeline = Pipeline([("preprocess", preprocessor),
+        pipeline = Pipeline([("preprocess", steps),
                              ("model", candidate.factory(context))])
         imports, expression = estimator_source(pipeline)
         namespace = {}
@@ -149,13 +151,13 @@ def test_predict_ignores_extra_columns_and_notices_new_categories(
 
 def test_predict_rejects_text_in_a_numeric_column(saved, tmp_path, capsys):
     new = pd.read_csv(saved / "new.csv").astype({"b": object})
-    new.loc[3, "b"] = "?"
+    new.loc[3, "b"] = "abc"
     new.to_csv(tmp_path / "x.csv", index=False)
     status, lines = predict_errors([str(saved / "out" / "model.joblib"),
                                     str(tmp_path / "x.csv")], capsys)
     assert status == 2 and len(lines) == 1
     assert "column 'b' is numeric in the model but holds 1 non-numeric value(s), " \
-           "e.g. '?'" in lines[0]
+           "e.g. 'abc'" in lines[0]
 
 
 @pytest.mark.parametrize("content, message", [
