@@ -4,8 +4,10 @@ Each factory takes the run's :class:`Context` and returns an unfitted
 estimator; the command puts the per-fold preprocessing in front of it. A new
 candidate is one decorated function. Candidates registered with
 ``ensemble=True`` run after the others and receive, in ``context.best``, the
-``(name, estimator)`` pairs of the best plain candidates; ``--quick`` runs
-them only when ``--configs`` names them (each costs several fits per fold).
+``(name, estimator)`` pairs of the best plain candidates. ``--quick`` runs
+the candidates registered with ``quick=True`` (one of each family: weighted
+network, logit-adjusted network, linear model, boosted trees) unless
+``--configs`` names others.
 """
 
 from dataclasses import dataclass, field
@@ -52,16 +54,17 @@ class Candidate:
     factory: object
     description: str
     ensemble: bool = False
+    quick: bool = False
 
 
 CANDIDATES = {}
 
 
-def candidate(name, description, *, ensemble=False):
+def candidate(name, description, *, ensemble=False, quick=False):
     """Register ``factory(context) -> estimator`` under ``name``."""
 
     def register(factory):
-        CANDIDATES[name] = Candidate(name, factory, description, ensemble)
+        CANDIDATES[name] = Candidate(name, factory, description, ensemble, quick)
         return factory
 
     return register
@@ -72,7 +75,7 @@ def _nn_cross_entropy(context):
     return context.network()
 
 
-@candidate("nn_class_weight", "NeuralClassifier(class_weight='balanced')")
+@candidate("nn_class_weight", "NeuralClassifier(class_weight='balanced')", quick=True)
 def _nn_class_weight(context):
     return context.network(class_weight="balanced")
 
@@ -82,7 +85,7 @@ def _nn_focal(context):
     return context.network(loss="focal")
 
 
-@candidate("nn_logit_adjusted", "NeuralClassifier(loss='logit_adjusted')")
+@candidate("nn_logit_adjusted", "NeuralClassifier(loss='logit_adjusted')", quick=True)
 def _nn_logit_adjusted(context):
     return context.network(loss="logit_adjusted")
 
@@ -105,7 +108,7 @@ def _nn_oversampling(context):
 
 
 @candidate("logreg_class_weight",
-           "StandardScaler → LogisticRegression(class_weight='balanced')")
+           "StandardScaler → LogisticRegression(class_weight='balanced')", quick=True)
 def _logreg_class_weight(context):
     return make_pipeline(
         StandardScaler(with_mean=not context.sparse),
@@ -113,7 +116,8 @@ def _logreg_class_weight(context):
     )
 
 
-@candidate("hgb_class_weight", "HistGradientBoostingClassifier(class_weight='balanced')")
+@candidate("hgb_class_weight", "HistGradientBoostingClassifier(class_weight='balanced')",
+           quick=True)
 def _hgb_class_weight(context):
     model = HistGradientBoostingClassifier(
         class_weight="balanced", max_iter=50 if context.quick else 200,
