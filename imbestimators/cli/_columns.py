@@ -20,6 +20,8 @@ from sklearn.metrics import roc_auc_score
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder
 
+from ..metrics import positive_class
+
 # Besides pandas' own markers ('', 'NA', 'N/A', 'null', 'NaN', ...): read as missing.
 DEFAULT_NA_VALUES = ("?",)
 MIN_ROWS_FOR_ID = 20  # a column unique per row is a row id only in a real table
@@ -136,7 +138,7 @@ def _parses_as_date(value):
 def _notice_leakage(frame, y, kinds, notices, max_rows=50_000):
     """A column that alone separates the minority class: a notice, not a drop."""
     classes, counts = np.unique(y, return_counts=True)
-    positive = np.asarray(y == classes[np.argmin(counts)])
+    positive = np.asarray(y == positive_class(classes, counts))
     rows = np.arange(len(y))
     if len(rows) > max_rows:
         rows = np.random.default_rng(0).choice(rows, max_rows, replace=False)

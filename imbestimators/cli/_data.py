@@ -11,6 +11,7 @@ from sklearn.model_selection import train_test_split
 from sklearn.utils.multiclass import type_of_target
 
 from ..datasets import load_yeast_me2
+from ..metrics import positive_class
 from ..utils import check_cost_matrix
 from ._columns import DEFAULT_NA_VALUES, ColumnKinds, _shorten, column_kinds, preprocessor
 
@@ -103,7 +104,7 @@ def load_dataset(path, target, text_columns=(), quick=False, na_values=(), seed=
     classes, counts = np.unique(y, return_counts=True)
     return Dataset(
         name=name, target=target, X=frame, y=y, classes=classes,
-        positive=classes[np.argmin(counts)],
+        positive=positive_class(classes, counts),
         preprocessor=preprocessor(kinds, sparse, quick), sparse=sparse, kinds=kinds,
         notices=notices, description=description,
     )

@@ -42,7 +42,7 @@ def _roc_auc(y, score, weight):
 _RANKING = {"average_precision": _average_precision, "roc_auc": _roc_auc}
 
 
-def fast_score(scoring, classes, y, proba, sample_weight=None):
+def fast_score(scoring, classes, y, proba, sample_weight=None, positive=1):
     """``scoring`` of the blended ``proba`` as scikit-learn's scorer of that
     name computes it, or ``None`` where this shortcut does not apply.
 
@@ -50,14 +50,16 @@ def fast_score(scoring, classes, y, proba, sample_weight=None):
     ----------
     scoring : object
         The estimator's ``scoring`` parameter; only the names
-        'average_precision', 'roc_auc' (binary, with ``classes[1] == 1``, the
-        scorers' positive label) and 'neg_log_loss' are computed here.
+        'average_precision', 'roc_auc' (binary) and 'neg_log_loss' are
+        computed here.
     classes : ndarray of shape (n_classes,)
     y : ndarray of shape (n_samples,)
         Labels (values of ``classes``).
     proba : ndarray of shape (n_samples, n_classes)
         Rows sum to 1.
     sample_weight : ndarray of shape (n_samples,) or None
+    positive : int, default=1
+        Column of the positive class in ``classes`` (binary ranking scores).
     """
     if not isinstance(scoring, str):
         return None
@@ -70,6 +72,6 @@ def fast_score(scoring, classes, y, proba, sample_weight=None):
         p = np.clip(proba[np.arange(len(y)), np.searchsorted(classes, y)], eps, 1 - eps)
         return float(-np.average(-np.log(p), weights=weight))
     function = _RANKING.get(scoring)
-    if function is None or len(classes) != 2 or classes[1] != 1:
+    if function is None or len(classes) != 2:
         return None
-    return function((y == classes[1]).astype(float), proba[:, 1], weight)
+    return function((y == classes[positive]).astype(float), proba[:, positive], weight)

@@ -23,7 +23,7 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
-from ..metrics import decide
+from ..metrics import check_scoring_positive, decide
 from ..metrics._precomputed import PrecomputedClassifier
 from ..utils import check_cost_matrix
 from ..utils._persistence import checked_state, stamped_state
@@ -74,7 +74,10 @@ class WeightedStackingClassifier(TransformerMixin, ClassifierMixin, _BaseComposi
         :func:`sklearn.metrics.make_scorer`, or ``scorer(estimator, X, y,
         sample_weight=None)``. It is evaluated on a fitted view of the
         blended probabilities whose ``predict`` applies ``cost_matrix``.
-        ``None`` uses accuracy.
+        ``None`` uses accuracy. For two classes, a name whose metric needs a
+        positive class (``'average_precision'``, ``'f1'`` …) scores the
+        minority class (:func:`imbestimators.metrics.positive_class`), whatever
+        the labels; pass ``make_scorer(..., pos_label=...)`` to choose another.
     optimizer : {'auto', 'slsqp', 'differential_evolution', 'greedy'}, \
 default='auto'
         'slsqp': constrained gradient search, for smooth scores (log-loss,
@@ -181,6 +184,9 @@ default=None
         The optimiser used (what 'auto' resolved to).
     oof_predictions_ : ndarray of shape (n_samples, n_estimators, n_classes)
         Out-of-fold probabilities of every base.
+    pos_label_ : label or None
+        The positive class a named binary scorer used (the minority class);
+        None where ``scoring`` is not such a name.
     oof_score_ : float
         Score of the OOF rows blended as ``predict_proba`` blends (weights
         and recalibration fitted on these same rows, so optimistic), all
@@ -383,7 +389,11 @@ default=None
             None if self.cost_matrix is None
             else check_cost_matrix(self.cost_matrix, self.classes_)
         )
-        scorer = check_scoring(self, scoring=self.scoring)
+        scorer, self.pos_label_ = (
+            check_scoring_positive(self.scoring, self.classes_,
+                                   np.bincount(y_index, minlength=len(self.classes_)))
+            if isinstance(self.scoring, str) else (check_scoring(self, self.scoring), None)
+        )
         self.optimizer_ = resolve_optimizer(self.optimizer, self.scoring, scorer)
         optimizer_params = self._check_optimizer_params()
         rng = check_random_state(self.random_state)
@@ -726,7 +736,9 @@ default=None
         return folds
 
     def _score(self, scorer, proba, y, sample_weight):
-        fast = fast_score(self.scoring, self.classes_, y, proba, sample_weight)
+        positive = (1 if self.pos_label_ is None
+                    else int(np.searchsorted(self.classes_, self.pos_label_)))
+        fast = fast_score(self.scoring, self.classes_, y, proba, sample_weight, positive)
         if fast is not None:
             return fast
         view = PrecomputedClassifier(self.classes_, proba, self.cost_matrix_)

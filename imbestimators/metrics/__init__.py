@@ -1,6 +1,8 @@
-"""Costs, cost scorers and decision rules (pure NumPy)."""
+"""Costs, cost scorers, decision rules and the positive class (pure NumPy)."""
 
 from ._cost import expected_cost, make_cost_scorer
 from ._decision import decide, min_expected_cost_decision
+from ._scoring import check_scoring_positive, positive_class
 
-__all__ = ["decide", "expected_cost", "make_cost_scorer", "min_expected_cost_decision"]
+__all__ = ["check_scoring_positive", "decide", "expected_cost", "make_cost_scorer",
+           "min_expected_cost_decision", "positive_class"]

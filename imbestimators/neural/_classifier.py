@@ -14,7 +14,6 @@ from scipy.special import expit, log_expit, log_softmax, softmax
 from skorch.callbacks import EarlyStopping, LRScheduler
 from skorch.utils import noop
 from sklearn.base import BaseEstimator, ClassifierMixin
-from sklearn.metrics import get_scorer
 from sklearn.model_selection import ShuffleSplit, StratifiedShuffleSplit
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
@@ -24,7 +23,7 @@ from torch import nn
 from torch.optim.lr_scheduler import CosineAnnealingLR
 
 from ..losses import BaseLoss, ExpectedCostLoss, check_loss
-from ..metrics import decide
+from ..metrics import check_scoring_positive, decide
 from ..utils import check_class_weight, check_cost_matrix, check_device
 from ..utils._persistence import checked_state, stamped_state
 from ._batching import Batches, TensorData, as_tensor, check_class_counts, training_batches
@@ -179,6 +178,10 @@ default='auto'
         :func:`imbestimators.metrics.make_cost_scorer` …) for early stopping;
         the weights of the best-scoring epoch are restored. ``None`` monitors
         the validation loss. An unknown name raises ``ValueError`` at ``fit``.
+        For two classes, a name whose metric needs a positive class
+        (``'average_precision'``, ``'f1'`` …) scores the minority class
+        (:func:`imbestimators.metrics.positive_class`), whatever the labels;
+        pass ``make_scorer(..., pos_label=...)`` to choose another.
     prior_correction : bool, default=False
         Undo, in ``predict_proba``, ``predict`` and ``decision_function``, the
         shift that class weights (or a logit adjustment) put into the trained
@@ -487,7 +490,7 @@ default='auto'
             )
         logit_correction = self._check_prior_correction(loss)
         # Checked at every fit, so a typo fails before training, not later.
-        scorer = self._check_scoring()
+        scorer = self._check_scoring(y_index)
         scorer = scorer if early_stopping else None
         sampling = self._check_batch_sampling(loss)
         _warn_double_counting(loss, self.class_weight, cost_matrix,
@@ -589,11 +592,12 @@ default='auto'
             info["class_weight"] = class_weight
         return loss.with_training_info(**info)
 
-    def _check_scoring(self):
+    def _check_scoring(self, y_index):
         if self.scoring is None or callable(self.scoring):
             return self.scoring
+        counts = np.bincount(y_index, minlength=len(self.classes_))
         try:
-            return get_scorer(self.scoring)
+            return check_scoring_positive(self.scoring, self.classes_, counts)[0]
         except ValueError as exc:
             raise ValueError(f"scoring={self.scoring!r} is not valid: {exc}") from exc
 

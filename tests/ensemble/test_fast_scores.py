@@ -2,7 +2,7 @@
 
 import numpy as np
 import pytest
-from sklearn.metrics import get_scorer
+from sklearn.metrics import average_precision_score, get_scorer, roc_auc_score
 
 from imbestimators.ensemble._fast_scores import fast_score
 from imbestimators.metrics._precomputed import PrecomputedClassifier
@@ -46,9 +46,20 @@ def test_multiclass_log_loss_equals_scikit_learns():
         _sklearn("neg_log_loss", classes, y, proba, sw), rel=1e-12)
 
 
+@pytest.mark.parametrize("classes", [np.array([1, 2]), np.array(["no", "yes"])])
+@pytest.mark.parametrize("positive", [0, 1])
+def test_ranking_scores_of_either_positive_class(classes, positive):
+    y_index, proba, sw = _problem(3)
+    y = classes[y_index]
+    expected = average_precision_score(y == classes[positive], proba[:, positive],
+                                       sample_weight=sw)
+    assert fast_score("average_precision", classes, y, proba, sw, positive) == \
+        pytest.approx(expected, rel=1e-12)
+    assert fast_score("roc_auc", classes, y, proba, sw, positive) == pytest.approx(
+        roc_auc_score(y_index, proba[:, 1], sample_weight=sw), rel=1e-12)
+
+
 @pytest.mark.parametrize("scoring, classes", [
-    ("average_precision", np.array([1, 2])),  # the scorer's positive label is 1
-    ("roc_auc", np.array(["no", "yes"])),
     ("average_precision", np.array([0, 1, 2])),
     ("f1", np.array([0, 1])),
     (get_scorer("roc_auc"), np.array([0, 1])),

@@ -4,10 +4,10 @@ import numpy as np
 import pytest
 import torch
 from skorch.callbacks import Callback
-from sklearn.metrics import check_scoring
+from sklearn.metrics import average_precision_score, check_scoring, make_scorer
 
 from imbestimators import NeuralClassifier
-from imbestimators.metrics import make_cost_scorer
+from imbestimators.metrics import make_cost_scorer, positive_class
 
 COSTS = [[0.0, 1.0], [4.0, 0.0]]
 
@@ -93,3 +93,41 @@ def test_scoring_of_the_wrong_type_raises():
     X, y = _noisy_data()
     with pytest.raises(ValueError, match="scoring"):
         NeuralClassifier(early_stopping=True, scoring=3).fit(X, y)
+
+
+@pytest.mark.parametrize("labels", [np.array([0, 1]), np.array(["fraud", "ok"]),
+                                    np.array([-1, 1])])
+def test_named_scorers_score_the_minority_class_whatever_the_labels(labels):
+    # The rare class comes first in sorted order for two of the labelings: a
+    # plain 'average_precision' scorer would fail on strings (pos_label=1) or
+    # score the majority class.
+    X, y01 = _noisy_data()
+    y = labels[1 - y01] if labels[0] in ("fraud", 0) else labels[y01]
+    rare = labels[0] if labels[0] in ("fraud", 0) else labels[1]
+    assert (y == rare).mean() < 0.3
+    clf = NeuralClassifier(early_stopping=True, scoring="average_precision",
+                           max_epochs=6, hidden_layer_sizes=(16,), random_state=0,
+                           callbacks=[("snapshots", _Snapshots())]).fit(X, y)
+    snapshots = dict(clf.net_.callbacks_)["snapshots"]
+    rows = snapshots.valid_rows
+    clf.net_.module_.load_state_dict(snapshots.states[0])
+    column = list(clf.classes_).index(rare)
+    proba = clf.predict_proba(X[rows])[:, column]
+    expected = average_precision_score(y[rows] == rare, proba)
+    assert clf.history_[0, "valid_score"] == pytest.approx(expected, rel=1e-5)
+
+
+def test_an_explicit_pos_label_is_kept():
+    X, y01 = _noisy_data()
+    majority_ap = make_scorer(average_precision_score, response_method="predict_proba",
+                              pos_label=0)
+    clf = NeuralClassifier(early_stopping=True, scoring=majority_ap, max_epochs=2,
+                           hidden_layer_sizes=(8,), random_state=0).fit(X, y01)
+    # The majority class's AP is high (80% of the rows are positives for it).
+    assert clf.history_[0, "valid_score"] > 0.7
+
+
+def test_positive_class_is_the_minority():
+    assert positive_class(np.array(["a", "b"]), [5, 2]) == "b"
+    assert positive_class(np.array(["a", "b"]), [2, 5]) == "a"
+    assert positive_class(np.array([3, 7]), [4, 4]) == 7  # a tie: classes[1]
