@@ -133,9 +133,22 @@ def _notify(message, command="compare"):
 
 def _compare(args, argv):
     names = _check_configs(args.configs)
+    notes = []  # printed once the input has passed its checks
+    costs = "with" if args.cost_matrix is not None else "without"
+    if args.configs is None:
+        names = [n for n in names if CANDIDATES[n].costs in ("any", costs)]
+        if costs == "with":
+            notes.append("with a cost matrix, the candidates that reweight or resample the "
+                    "classes without a prior correction are replaced by their plain "
+                    "counterparts (the cost matrix already weighs the classes).")
+    else:
+        twice = [n for n in names if CANDIDATES[n].costs == "without" and costs == "with"]
+        if twice:
+            notes.append(f"{', '.join(twice)} reweight(s) or resample(s) the classes: with "
+                    "--cost-matrix the imbalance is counted twice.")
     if args.quick and args.configs is None:
         skipped = [n for n in names if not CANDIDATES[n].quick]
-        _notify(f"--quick runs {', '.join(n for n in names if n not in skipped)} and "
+        notes.append(f"--quick runs {', '.join(n for n in names if n not in skipped)} and "
                 f"skips {', '.join(skipped)}; name them in --configs to run them.")
         names = [n for n in names if n not in skipped]
     cv = args.cv if args.cv is not None else (3 if args.quick else 5)
@@ -190,7 +203,7 @@ def _compare(args, argv):
           + ", ".join(f"class {c!s}: {n}" for c, n in zip(classes, counts)))
     if dataset.description:
         print(dataset.description)
-    for notice in dataset.notices:
+    for notice in notes + dataset.notices:
         _notify(notice)
     repeats = f" × {args.repeats} repeats" if args.repeats > 1 else ""
     print(f"{len(names)} candidates × {cv} stratified folds{repeats} (the same folds for "

@@ -55,16 +55,20 @@ class Candidate:
     description: str
     ensemble: bool = False
     quick: bool = False
+    # 'any'; 'without' a cost matrix only (it trains on reweighted or resampled
+    # classes and has no prior correction: with --cost-matrix it would count
+    # the imbalance twice); 'with' a cost matrix only (its plain counterpart).
+    costs: str = "any"
 
 
 CANDIDATES = {}
 
 
-def candidate(name, description, *, ensemble=False, quick=False):
+def candidate(name, description, *, ensemble=False, quick=False, costs="any"):
     """Register ``factory(context) -> estimator`` under ``name``."""
 
     def register(factory):
-        CANDIDATES[name] = Candidate(name, factory, description, ensemble, quick)
+        CANDIDATES[name] = Candidate(name, factory, description, ensemble, quick, costs)
         return factory
 
     return register
@@ -75,9 +79,11 @@ def _nn_cross_entropy(context):
     return context.network()
 
 
-@candidate("nn_class_weight", "NeuralClassifier(class_weight='balanced')", quick=True)
+@candidate("nn_class_weight", "NeuralClassifier(class_weight='balanced'); with "
+                              "--cost-matrix, prior_correction=True", quick=True)
 def _nn_class_weight(context):
-    return context.network(class_weight="balanced")
+    return context.network(class_weight="balanced",
+                           prior_correction=context.cost_matrix is not None)
 
 
 @candidate("nn_focal", "NeuralClassifier(loss='focal')")
@@ -85,9 +91,11 @@ def _nn_focal(context):
     return context.network(loss="focal")
 
 
-@candidate("nn_logit_adjusted", "NeuralClassifier(loss='logit_adjusted')", quick=True)
+@candidate("nn_logit_adjusted", "NeuralClassifier(loss='logit_adjusted'); with "
+                                "--cost-matrix, prior_correction=True", quick=True)
 def _nn_logit_adjusted(context):
-    return context.network(loss="logit_adjusted")
+    return context.network(loss="logit_adjusted",
+                           prior_correction=context.cost_matrix is not None)
 
 
 @candidate("nn_fbeta", "NeuralClassifier(loss='fbeta'), stratified batches")
@@ -95,37 +103,57 @@ def _nn_fbeta(context):
     return context.network(loss="fbeta")
 
 
-@candidate("nn_balanced_batches", "NeuralClassifier(batch_sampling='balanced')")
+@candidate("nn_balanced_batches", "NeuralClassifier(batch_sampling='balanced')",
+           costs="without")
 def _nn_balanced_batches(context):
     return context.network(batch_sampling="balanced")
 
 
-@candidate("nn_oversampling", "RandomOverSampler → NeuralClassifier")
+@candidate("nn_oversampling", "RandomOverSampler → NeuralClassifier", costs="without")
 def _nn_oversampling(context):
     return make_imb_pipeline(
         RandomOverSampler(random_state=context.seed), context.network()
     )
 
 
-@candidate("logreg_class_weight",
-           "StandardScaler → LogisticRegression(class_weight='balanced')", quick=True)
-def _logreg_class_weight(context):
+def _logreg(context, class_weight):
     return make_pipeline(
         StandardScaler(with_mean=not context.sparse),
-        LogisticRegression(class_weight="balanced", max_iter=1000),
+        LogisticRegression(class_weight=class_weight, max_iter=1000),
     )
 
 
-@candidate("hgb_class_weight", "HistGradientBoostingClassifier(class_weight='balanced')",
-           quick=True)
-def _hgb_class_weight(context):
+@candidate("logreg_class_weight",
+           "StandardScaler → LogisticRegression(class_weight='balanced')", quick=True,
+           costs="without")
+def _logreg_class_weight(context):
+    return _logreg(context, "balanced")
+
+
+@candidate("logreg", "StandardScaler → LogisticRegression()", quick=True, costs="with")
+def _logreg_plain(context):
+    return _logreg(context, None)
+
+
+def _hgb(context, class_weight):
     model = HistGradientBoostingClassifier(
-        class_weight="balanced", max_iter=50 if context.quick else 200,
+        class_weight=class_weight, max_iter=50 if context.quick else 200,
         early_stopping=not context.quick, random_state=context.seed,
     )
     if context.sparse:  # trees need dense input: reduce the TF-IDF matrix first
         return make_pipeline(TruncatedSVD(100, random_state=context.seed), model)
     return model
+
+
+@candidate("hgb_class_weight", "HistGradientBoostingClassifier(class_weight='balanced')",
+           quick=True, costs="without")
+def _hgb_class_weight(context):
+    return _hgb(context, "balanced")
+
+
+@candidate("hgb", "HistGradientBoostingClassifier()", quick=True, costs="with")
+def _hgb_plain(context):
+    return _hgb(context, None)
 
 
 @candidate("stack_best", "WeightedStackingClassifier of the 3 best candidates "

@@ -31,6 +31,7 @@ class Result:
     histories: list = field(default_factory=list)  # per fold, for networks
     error: str = None
     warnings: list = field(default_factory=list)
+    estimator: str = ""  # what runs, as scikit-learn prints it (changed parameters)
 
     def mean(self, metric):
         return float(np.mean([s[metric] for s in self.fold_scores]))
@@ -90,17 +91,16 @@ def run_candidates(dataset, names, context, *, metric, folds, n_jobs, notify):
 
 
 def _run(names, dataset, context, folds, y_index, positive, n_jobs, progress):
+    models = {name: CANDIDATES[name].factory(context) for name in names}
     results = {
         name: Result(name, CANDIDATES[name].description,
-                     oof_proba=np.zeros((len(y_index), len(dataset.classes))))
+                     oof_proba=np.zeros((len(y_index), len(dataset.classes))),
+                     estimator=" ".join(repr(models[name]).split()))
         for name in names
     }
     tasks = []
     for name in names:
-        model = Pipeline([
-            ("preprocess", dataset.preprocessor),
-            ("model", CANDIDATES[name].factory(context)),
-        ])
+        model = Pipeline([("preprocess", dataset.preprocessor), ("model", models[name])])
         tasks += [delayed(_fit_fold)(name, model, dataset.X, dataset.y, i, train, test)
                   for i, (train, test) in enumerate(folds)]
     metrics = metric_names(context.cost_matrix)

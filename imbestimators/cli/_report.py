@@ -26,7 +26,8 @@ def leaderboard_rows(ranked_results, cost_matrix, metric, cv):
     )
     rows = []
     for rank, (result, p) in enumerate(zip(ranked_results, p_values), start=1):
-        row = {"rank": rank, "candidate": result.name, "description": result.description}
+        row = {"rank": rank, "candidate": result.name, "description": result.description,
+               "estimator": result.estimator}
         for name in metric_names(cost_matrix):
             row[f"{name}_mean"] = result.mean(name)
             row[f"{name}_std"] = result.std(name)
@@ -206,7 +207,9 @@ def _blocks(dataset, failed, rows, images, *, metric, cost_matrix, cv, repeats, 
         if name in images:
             blocks += [("h2", title), ("p", caption), ("img", name)]
     blocks += [("h2", "Candidates"),
-               ("ul", [f"{r['candidate']}: {r['description']}" for r in rows])]
+               ("p", "Each candidate as it ran (parameters that differ from the "
+                     "defaults), behind the per-fold preprocessing."),
+               ("ul", [f"{r['candidate']}: {r['estimator']}" for r in rows])]
     return blocks
 
 

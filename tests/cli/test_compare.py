@@ -337,3 +337,39 @@ def test_confusion_matrices_print_large_counts_as_integers():
                                 np.array(["no", "yes"]), None)
     texts = {t.get_text() for t in figure.axes[0].texts}
     assert texts == {"12000", "0", "345"}
+
+
+def test_with_a_cost_matrix_the_candidates_do_not_count_the_imbalance_twice(
+        binary_csv, tmp_path, monkeypatch, capsys):
+    ran = {}
+
+    def record(dataset, names, context, **kwargs):
+        ran["names"] = names
+        ran["models"] = {n: CANDIDATES[n].factory(context) for n in names}
+        return []
+
+    monkeypatch.setattr("imbestimators.cli.run_candidates", record)
+    cost = tmp_path / "cost.json"
+    cost.write_text(json.dumps([[0, 1], [10, 0]]))
+    main(["compare", str(binary_csv), "--target", "label", "--cost-matrix", str(cost)])
+    err = capsys.readouterr().err
+    names = ran["names"]
+    assert "hgb" in names and "logreg" in names
+    assert not {"hgb_class_weight", "logreg_class_weight", "nn_oversampling",
+                "nn_balanced_batches"} & set(names)
+    assert "replaced by their plain counterparts" in err
+    models = ran["models"]
+    for name in ("nn_class_weight", "nn_logit_adjusted"):
+        assert models[name].prior_correction is True
+    assert models["hgb"].class_weight is None
+    assert models["logreg"][-1].class_weight is None
+    # Without a cost matrix: the weighted ones, and no plain duplicates.
+    main(["compare", str(binary_csv), "--target", "label"])
+    assert {"hgb_class_weight", "logreg_class_weight"} <= set(ran["names"])
+    assert not {"hgb", "logreg"} & set(ran["names"])
+    assert ran["models"]["nn_class_weight"].prior_correction is False
+    # Named explicitly under a cost matrix: run, with a notice.
+    main(["compare", str(binary_csv), "--target", "label", "--cost-matrix", str(cost),
+          "--configs", "hgb_class_weight"])
+    assert "hgb_class_weight reweight(s) or resample(s) the classes" in \
+        capsys.readouterr().err
