@@ -138,18 +138,19 @@ def _compare(args, argv):
     if args.configs is None:
         names = [n for n in names if CANDIDATES[n].costs in ("any", costs)]
         if costs == "with":
-            notes.append("with a cost matrix, the candidates that reweight or resample the "
-                    "classes without a prior correction are replaced by their plain "
-                    "counterparts (the cost matrix already weighs the classes).")
+            notes.append("with a cost matrix, the candidates that reweight or resample "
+                         "the classes without a prior correction are replaced by their "
+                         "plain counterparts (the cost matrix already weighs the classes).")
     else:
         twice = [n for n in names if CANDIDATES[n].costs == "without" and costs == "with"]
         if twice:
-            notes.append(f"{', '.join(twice)} reweight(s) or resample(s) the classes: with "
-                    "--cost-matrix the imbalance is counted twice.")
+            notes.append(f"{', '.join(twice)} reweight(s) or resample(s) the classes: "
+                         "with --cost-matrix the imbalance is counted twice.")
     if args.quick and args.configs is None:
         skipped = [n for n in names if not CANDIDATES[n].quick]
-        notes.append(f"--quick runs {', '.join(n for n in names if n not in skipped)} and "
-                f"skips {', '.join(skipped)}; name them in --configs to run them.")
+        kept = ", ".join(n for n in names if n not in skipped)
+        notes.append(f"--quick runs {kept} and skips {', '.join(skipped)}; name them in "
+                     "--configs to run them.")
         names = [n for n in names if n not in skipped]
     cv = args.cv if args.cv is not None else (3 if args.quick else 5)
     if cv < 2:
