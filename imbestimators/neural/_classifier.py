@@ -139,8 +139,11 @@ default='adam'
         ``'cosine'`` anneals the learning rate once per epoch from
         ``learning_rate`` toward 0 over ``max_epochs`` (``CosineAnnealingLR``
         through skorch's ``LRScheduler``; a warm start restarts it).
-    weight_decay : float, default=0.0
-        L2 penalty passed to the optimizer.
+    weight_decay : float or 'auto', default=0.0
+        L2 penalty passed to the optimizer. ``'auto'`` is
+        ``min(0.03, 30 / n_train)`` for ``n_train`` training rows: a prior
+        whose weight against the data falls as ``1 / n`` (strong under a
+        thousand rows, negligible above ten thousand).
     optimizer_params : dict, default=None
         Further keyword arguments of the optimizer (e.g. ``{'momentum': 0.9}``).
         ``'adam'`` and ``'adamw'`` use torch's fused implementation on the CPU
@@ -281,7 +284,7 @@ default='auto'
         "optimizer": [StrOptions(set(OPTIMIZERS)), type],
         "learning_rate": [Interval(Real, 0, None, closed="neither")],
         "learning_rate_schedule": [StrOptions({"constant", "cosine"})],
-        "weight_decay": [Interval(Real, 0, None, closed="left")],
+        "weight_decay": [StrOptions({"auto"}), Interval(Real, 0, None, closed="left")],
         "optimizer_params": [None, dict],
         "batch_size": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
         "batch_sampling": [StrOptions({"auto", "shuffle", "stratified", "balanced"})],
@@ -538,7 +541,7 @@ default='auto'
             if not incremental:
                 self.net_ = self._build_net(
                     X, _statistics_rows(train_rows, sample_weight), n_outputs, loss,
-                    device, random_state,
+                    device, random_state, n_train,
                 )
                 self.net_.initialize()
             generator = torch.Generator(device=device).manual_seed(seed)
@@ -653,7 +656,7 @@ default='auto'
         """Whether the network rescales X before its first layer."""
         return self.standardize or self._encodes(X)
 
-    def _build_net(self, X, train_rows, n_outputs, loss, device, random_state):
+    def _build_net(self, X, train_rows, n_outputs, loss, device, random_state, n_train):
         if self._encodes(X):
             lower, inv_width, columns, mean, scale = quantile_bins(
                 X, train_rows, self.piecewise_bins, random_state
@@ -673,7 +676,9 @@ default='auto'
             else self.optimizer
         )
         # Only when set: some optimizers (LBFGS) take no weight_decay.
-        optimizer_params = {"weight_decay": self.weight_decay} if self.weight_decay else {}
+        weight_decay = (min(0.03, 30.0 / n_train) if self.weight_decay == "auto"
+                        else self.weight_decay)
+        optimizer_params = {"weight_decay": weight_decay} if weight_decay else {}
         if isinstance(self.optimizer, str) and self.optimizer in _FUSED and \
                 device.type in ("cpu", "cuda"):
             # The same update rule in one kernel per step instead of one per

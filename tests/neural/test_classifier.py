@@ -271,6 +271,8 @@ def test_feature_names_in(imbalanced):
         ({"device": "tpu"}, {}, "device='tpu'"),
         ({"batch_size": 0}, {}, "batch_size"),
         ({"learning_rate_schedule": "cos"}, {}, "learning_rate_schedule"),
+        ({"weight_decay": "strong"}, {}, "weight_decay"),
+        ({"weight_decay": -1.0}, {}, "weight_decay"),
         ({"hidden_layer_sizes": (4, -2)}, {}, "hidden_layer_sizes"),
         ({"scoring": "no_such_scorer", "early_stopping": True}, {},
          "scoring='no_such_scorer'"),
@@ -330,6 +332,20 @@ def test_cosine_schedule_anneals_the_learning_rate_per_epoch(imbalanced):
     # The constant default leaves the rate alone.
     plain = NeuralClassifier(**{**FAST, "max_epochs": 2}).fit(X, y)
     assert plain.net_.optimizer_.param_groups[0]["lr"] == lr0
+
+
+@pytest.mark.parametrize("n, early_stopping, expected", [
+    (400, False, 0.03),  # 30 / 400 = 0.075, capped at 0.03
+    (3000, False, 0.01),  # 30 / 3000
+    (3000, True, 30 / 2700),  # the validation tenth is not trained on
+])
+def test_auto_weight_decay_fades_with_the_training_rows(n, early_stopping, expected):
+    X, y = make_classification(n_samples=n, n_features=3, n_informative=2,
+                               n_redundant=0, weights=[0.8], random_state=0)
+    clf = NeuralClassifier(weight_decay="auto", early_stopping=early_stopping,
+                           **{**FAST, "max_epochs": 1}).fit(X, y)
+    group = clf.net_.optimizer_.param_groups[0]
+    assert group["weight_decay"] == pytest.approx(expected, rel=1e-12)
 
 
 def test_weight_decay_and_optimizer_params_reach_the_optimizer(imbalanced):
