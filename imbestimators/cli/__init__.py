@@ -1,6 +1,7 @@
 """The ``imbestimators`` command line: ``compare`` and ``predict``."""
 
 import argparse
+import importlib.util
 import shlex
 import sys
 from pathlib import Path
@@ -136,7 +137,8 @@ def _compare(args, argv):
     notes = []  # printed once the input has passed its checks
     costs = "with" if args.cost_matrix is not None else "without"
     if args.configs is None:
-        names = [n for n in names if CANDIDATES[n].costs in ("any", costs)]
+        names = [n for n in names if CANDIDATES[n].default
+                 and CANDIDATES[n].costs in ("any", costs)]
         if costs == "with":
             notes.append("with a cost matrix, the candidates that reweight or resample "
                          "the classes without a prior correction are replaced by their "
@@ -146,6 +148,13 @@ def _compare(args, argv):
         if twice:
             notes.append(f"{', '.join(twice)} reweight(s) or resample(s) the classes: "
                          "with --cost-matrix the imbalance is counted twice.")
+    absent = [n for n in names if CANDIDATES[n].requires is not None
+              and importlib.util.find_spec(CANDIDATES[n].requires) is None]
+    if absent:
+        packages = sorted({CANDIDATES[n].requires for n in absent})
+        notes.append(f"skipping {', '.join(absent)}: {', '.join(packages)} not installed "
+                     f"(pip install {' '.join(packages)}).")
+        names = [n for n in names if n not in absent]
     if args.quick and args.configs is None:
         skipped = [n for n in names if not CANDIDATES[n].quick]
         kept = ", ".join(n for n in names if n not in skipped)
@@ -204,7 +213,8 @@ def _compare(args, argv):
           + ", ".join(f"class {c!s}: {n}" for c, n in zip(classes, counts)))
     if dataset.description:
         print(dataset.description)
-    for notice in notes + dataset.notices:
+    dataset.notices[:0] = notes  # in the report too
+    for notice in dataset.notices:
         _notify(notice)
     repeats = f" × {args.repeats} repeats" if args.repeats > 1 else ""
     print(f"{len(names)} candidates × {cv} stratified folds{repeats} (the same folds for "

@@ -12,7 +12,12 @@ network, logit-adjusted network, linear model, boosted trees) unless
 
 from dataclasses import dataclass, field
 
-from imblearn.over_sampling import RandomOverSampler
+from imblearn.ensemble import (
+    BalancedBaggingClassifier,
+    BalancedRandomForestClassifier,
+    EasyEnsembleClassifier,
+)
+from imblearn.over_sampling import SMOTE, RandomOverSampler
 from imblearn.pipeline import make_pipeline as make_imb_pipeline
 from sklearn.decomposition import TruncatedSVD
 from sklearn.ensemble import HistGradientBoostingClassifier
@@ -59,16 +64,20 @@ class Candidate:
     # classes and has no prior correction: with --cost-matrix it would count
     # the imbalance twice); 'with' a cost matrix only (its plain counterpart).
     costs: str = "any"
+    requires: str = None  # an optional package; skipped with a notice when absent
+    default: bool = True  # run without --configs naming it
 
 
 CANDIDATES = {}
 
 
-def candidate(name, description, *, ensemble=False, quick=False, costs="any"):
+def candidate(name, description, *, ensemble=False, quick=False, costs="any",
+              requires=None, default=True):
     """Register ``factory(context) -> estimator`` under ``name``."""
 
     def register(factory):
-        CANDIDATES[name] = Candidate(name, factory, description, ensemble, quick, costs)
+        CANDIDATES[name] = Candidate(name, factory, description, ensemble, quick, costs,
+                                     requires, default)
         return factory
 
     return register
@@ -154,6 +163,78 @@ def _hgb_class_weight(context):
 @candidate("hgb", "HistGradientBoostingClassifier()", quick=True, costs="with")
 def _hgb_plain(context):
     return _hgb(context, None)
+
+
+@candidate("nn_smote", "SMOTE → NeuralClassifier", costs="without")
+def _nn_smote(context):
+    return make_imb_pipeline(SMOTE(random_state=context.seed), context.network())
+
+
+@candidate("balanced_random_forest",
+           "imbalanced-learn's BalancedRandomForestClassifier (each tree on a "
+           "balanced bootstrap)", costs="without")
+def _balanced_random_forest(context):
+    return BalancedRandomForestClassifier(
+        sampling_strategy="all", replacement=True, bootstrap=False,
+        n_estimators=50 if context.quick else 100, random_state=context.seed, n_jobs=1,
+    )
+
+
+@candidate("easy_ensemble",
+           "imbalanced-learn's EasyEnsembleClassifier (AdaBoost on balanced "
+           "subsamples)", costs="without")
+def _easy_ensemble(context):
+    return EasyEnsembleClassifier(n_estimators=10, random_state=context.seed, n_jobs=1)
+
+
+@candidate("nn_balanced_bagging",
+           "imbalanced-learn's BalancedBaggingClassifier of 5 NeuralClassifiers, each on "
+           "a balanced subsample (named in --configs only: 5 networks per fold)",
+           costs="without", default=False)
+def _nn_balanced_bagging(context):
+    return BalancedBaggingClassifier(context.network(), n_estimators=5,
+                                     random_state=context.seed, n_jobs=1)
+
+
+@candidate("lightgbm_class_weight", "LightGBM's LGBMClassifier(class_weight='balanced')",
+           costs="without", requires="lightgbm")
+def _lightgbm_class_weight(context):
+    return _lightgbm(context, "balanced")
+
+
+@candidate("lightgbm", "LightGBM's LGBMClassifier()", costs="with", requires="lightgbm")
+def _lightgbm_plain(context):
+    return _lightgbm(context, None)
+
+
+def _lightgbm(context, class_weight):
+    from lightgbm import LGBMClassifier
+
+    return LGBMClassifier(class_weight=class_weight, n_estimators=50 if context.quick
+                          else 100, random_state=context.seed, n_jobs=1, verbose=-1)
+
+
+@candidate("catboost_balanced",
+           "CatBoost's CatBoostClassifier(auto_class_weights='Balanced')",
+           costs="without", requires="catboost")
+def _catboost_balanced(context):
+    return _catboost(context, "Balanced")
+
+
+@candidate("catboost", "CatBoost's CatBoostClassifier()", costs="with",
+           requires="catboost")
+def _catboost_plain(context):
+    return _catboost(context, None)
+
+
+def _catboost(context, weights):
+    from catboost import CatBoostClassifier
+
+    return CatBoostClassifier(
+        auto_class_weights=weights, iterations=200 if context.quick else 1000,
+        random_seed=context.seed, thread_count=1, verbose=False,
+        allow_writing_files=False,
+    )
 
 
 @candidate("stack_best", "WeightedStackingClassifier of the 3 best candidates "

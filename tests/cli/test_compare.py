@@ -373,3 +373,37 @@ def test_with_a_cost_matrix_the_candidates_do_not_count_the_imbalance_twice(
           "--configs", "hgb_class_weight"])
     assert "hgb_class_weight reweight(s) or resample(s) the classes" in \
         capsys.readouterr().err
+
+
+def test_imbalanced_learn_and_boosting_candidates_run(binary_csv, tmp_path, capsys):
+    names = ["nn_smote", "balanced_random_forest", "easy_ensemble", "nn_balanced_bagging"]
+    for package, name in [("lightgbm", "lightgbm_class_weight"),
+                          ("catboost", "catboost_balanced")]:
+        try:
+            __import__(package)
+            names.append(name)
+        except ImportError:
+            pass
+    status = main(QUICK + [str(binary_csv), "--configs", ",".join(names),
+                           "--out", str(tmp_path)])
+    captured = capsys.readouterr()
+    assert status == 0, captured.err
+    rows = read_csv(tmp_path / "leaderboard.csv")
+    assert sorted(r["candidate"] for r in rows) == sorted(names)
+    # The generated table separates its classes: every candidate ranks well.
+    assert all(float(r["roc_auc_mean"]) > 0.8 for r in rows), rows
+
+
+def test_a_candidate_whose_package_is_missing_is_skipped_with_a_notice(
+        binary_csv, monkeypatch, capsys):
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *a: None if name == "lightgbm" else real(name, *a))
+    status = main(QUICK + [str(binary_csv), "--configs",
+                           "logreg_class_weight,lightgbm_class_weight"])
+    captured = capsys.readouterr()
+    assert status == 0, captured.err
+    assert "skipping lightgbm_class_weight: lightgbm not installed" in captured.err
+    assert "lightgbm_class_weight" not in captured.out.split("candidates ×")[1]
