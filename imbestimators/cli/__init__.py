@@ -16,6 +16,9 @@ from ._data import InputError, load_dataset, read_cost_matrix
 from ._metrics import COST, METRICS, Scorer
 from ._model import predict, save_model, versions
 from ._report import format_leaderboard, leaderboard_rows, recommend, write_report
+from ._threshold import describe, operating_points
+
+N_POINTS = 3  # candidates whose operating point the report tunes (binary)
 
 # The preprocessing steps of the saved models (model.py imports them from here).
 __all__ = ["main", "CategoryStrings", "DateParts", "TextStrings", "ToNumbers"]
@@ -69,6 +72,9 @@ def _parser():
     compare.add_argument("--select", metavar="NAME",
                          help="the candidate --out saves as model.joblib (default: the "
                               "recommended one)")
+    compare.add_argument("--tune-threshold", action="store_true",
+                         help="binary: save the model with the threshold tuned on the "
+                              "out-of-fold probabilities (F1, balanced accuracy or cost)")
     compare.add_argument("--seed", type=int, default=0, help="seed of folds and models")
     compare.add_argument("--quick", action="store_true",
                          help="a first look: 4 candidates, 3 folds, 10 epochs, at most "
@@ -197,6 +203,9 @@ def _compare(args, argv):
             f"class {classes[np.argmin(counts)]!r} has {counts.min()} samples, fewer than "
             f"the {cv} folds of --cv: use --cv {max(2, counts.min())} or more data."
         )
+    if args.tune_threshold and (len(classes) != 2 or args.out is None):
+        raise InputError("--tune-threshold tunes the threshold of a binary problem's "
+                         f"saved model: it needs 2 classes (got {len(classes)}) and --out.")
     metric = COST if cost_matrix is not None else args.metric
     n_jobs = args.n_jobs
     if device.type == "cuda" and n_jobs != 1:
@@ -231,6 +240,13 @@ def _compare(args, argv):
     recommended, reason = recommend(rows, metric)
     print(format_leaderboard(rows, cost_matrix, metric))
     print(reason)
+    points = {}
+    if len(classes) == 2:
+        shown = {r.name for r in best[:N_POINTS]} | {recommended, args.select}
+        points = operating_points([r for r in best if r.name in shown],
+                                  np.searchsorted(classes, dataset.y), positive,
+                                  folds[:cv], metric, cost_matrix)
+        print(describe(recommended, points[recommended], dataset.positive))
     if args.out is not None:
         chosen = args.select or recommended
         succeeded = chosen in [r.name for r in best]
@@ -239,14 +255,15 @@ def _compare(args, argv):
                 reason = f"{chosen} was chosen with --select. {reason}"
             Path(args.out).mkdir(parents=True, exist_ok=True)
             print(f"refitting {chosen} on all {len(dataset.y)} rows …")
+            threshold = points[chosen]["threshold"] if args.tune_threshold else None
             save_model(args.out, CANDIDATES[chosen], CANDIDATES[chosen].factory(context),
-                       dataset, cost_matrix, reason)
+                       dataset, cost_matrix, reason, threshold)
         failed = [r for r in results if r.error is not None]
         write_report(args.out, dataset, best, failed, rows, metric=metric,
                      cost_matrix=cost_matrix, cv=cv, repeats=args.repeats, seed=args.seed,
                      command=shlex.join(["imbestimators"] + argv), reason=reason,
                      saved=chosen if succeeded else None, versions=versions(),
-                     notify=_notify)
+                     points=points, notify=_notify)
         print(f"report written to {args.out}/report.html")
         if not succeeded:
             raise InputError(f"--select {chosen!r} failed; no model was saved.")

@@ -19,6 +19,7 @@ import pandas as pd
 import sklearn
 import torch
 from sklearn.base import clone
+from sklearn.model_selection import FixedThresholdClassifier
 from sklearn.pipeline import Pipeline
 
 from .._version import __version__
@@ -33,9 +34,18 @@ def versions():
             "torch": torch.__version__, "python": platform.python_version()}
 
 
-def save_model(out, candidate, estimator, dataset, cost_matrix, reason):
+def save_model(out, candidate, estimator, dataset, cost_matrix, reason, threshold=None):
     """Refit ``estimator`` behind the preprocessing on all rows; write
-    ``model.joblib`` and ``model.py`` into ``out``; return the pipeline."""
+    ``model.joblib`` and ``model.py`` into ``out``; return the pipeline.
+
+    With a ``threshold``, the model decides the positive class when its
+    probability is at least that (scikit-learn's ``FixedThresholdClassifier``).
+    """
+    if threshold is not None:
+        estimator = FixedThresholdClassifier(
+            estimator, threshold=threshold, pos_label=dataset.positive,
+            response_method="predict_proba",
+        )
     pipeline = Pipeline([("preprocess", clone(dataset.preprocessor)),
                          ("model", estimator)])
     info = {
@@ -47,6 +57,7 @@ def save_model(out, candidate, estimator, dataset, cost_matrix, reason):
         "na_values": list(dataset.kinds.na_values),
         "classes": dataset.classes.tolist(),
         "cost_matrix": None if cost_matrix is None else np.asarray(cost_matrix).tolist(),
+        "threshold": threshold,
     }
     source = model_source(pipeline, info, reason)
     pipeline.fit(dataset.X, dataset.y)
@@ -188,7 +199,10 @@ def predict(model_path, data_path, out, id_column, notify):
         result[id_column] = frame[id_column]
     for k, label in enumerate(classes):
         result[f"proba_{label}"] = proba[:, k]
-    result["prediction"] = decide(proba, classes, cost_matrix)
+    # A tuned threshold is the saved model's own decision; otherwise the
+    # shared rule (most probable class, or minimum expected cost).
+    result["prediction"] = (model.predict(X) if info.get("threshold") is not None
+                            else decide(proba, classes, cost_matrix))
     if out is None:
         result.to_csv(sys.stdout, index=False)
     else:

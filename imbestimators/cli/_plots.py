@@ -13,8 +13,9 @@ from sklearn.preprocessing import label_binarize
 from ._metrics import decide
 
 
-def precision_recall(results, y_index, positive):
-    """Precision-recall curves of pooled out-of-fold probabilities."""
+def precision_recall(results, y_index, positive, points=None):
+    """Precision-recall curves of pooled out-of-fold probabilities; a dot at
+    each tuned threshold of ``points`` (binary)."""
     from matplotlib.figure import Figure
 
     figure = Figure(figsize=(6.4, 4.8), layout="constrained")
@@ -28,7 +29,13 @@ def precision_recall(results, y_index, positive):
         score = (result.oof_proba[:, positive] if n_classes == 2
                  else result.oof_proba.ravel())
         precision, recall, _ = precision_recall_curve(truth, score)
-        ax.plot(recall, precision, drawstyle="steps-post", label=result.name)
+        line, = ax.plot(recall, precision, drawstyle="steps-post", label=result.name)
+        point = (points or {}).get(result.name)
+        if point is not None and n_classes == 2:
+            decided = score >= point["threshold"]
+            ax.plot(truth[decided].sum() / truth.sum(),
+                    truth[decided].mean() if decided.any() else 1.0, "o",
+                    color=line.get_color())
     ax.axhline(truth.mean(), color="grey", linestyle=":", label="chance")
     ax.set(xlabel="recall", ylabel="precision", xlim=(0, 1), ylim=(0, 1.02),
            title="Precision-recall (out-of-fold)")

@@ -9,6 +9,7 @@ import numpy as np
 from ._compare import metric_names
 from ._metrics import COST
 from ._statistics import ALPHA, compare_with_best
+from ._threshold import RECALLS
 
 N_CURVES = 5  # candidates in the precision-recall plot
 N_MATRICES = 6  # candidates in the confusion-matrix plot
@@ -104,7 +105,7 @@ def format_leaderboard(rows, cost_matrix, metric):
 
 
 def write_report(out, dataset, results, failed, rows, *, metric, cost_matrix, cv,
-                 repeats, seed, command, reason, saved, versions, notify):
+                 repeats, seed, command, reason, saved, versions, points, notify):
     """Write leaderboard.csv, the plots, report.md and report.html into ``out``.
 
     ``results`` are the successful candidates, best first.
@@ -115,16 +116,17 @@ def write_report(out, dataset, results, failed, rows, *, metric, cost_matrix, cv
         writer = csv.DictWriter(f, fieldnames=list(rows[0]))
         writer.writeheader()
         writer.writerows(rows)
-    images = _plots(out, dataset, results, cost_matrix, notify)
+    images = _plots(out, dataset, results, cost_matrix, points, notify)
     blocks = _blocks(dataset, failed, rows, images, metric=metric,
                      cost_matrix=cost_matrix, cv=cv, repeats=repeats, seed=seed,
-                     command=command, reason=reason, saved=saved, versions=versions)
+                     command=command, reason=reason, saved=saved, versions=versions,
+                     points=points)
     (out / "report.md").write_text(_markdown(blocks))
     title = f"imbestimators compare: {dataset.name}"
     (out / "report.html").write_text(_html(blocks, title))
 
 
-def _plots(out, dataset, results, cost_matrix, notify):
+def _plots(out, dataset, results, cost_matrix, points, notify):
     """Draw the PNG plots; ``{}`` with a notice when matplotlib is missing."""
     try:
         import matplotlib.figure  # noqa: F401 (is the plot extra installed?)
@@ -137,7 +139,8 @@ def _plots(out, dataset, results, cost_matrix, notify):
     y_index = np.searchsorted(dataset.classes, dataset.y)
     positive = int(np.searchsorted(dataset.classes, dataset.positive))
     images = {
-        "pr_curves.png": precision_recall(results[:N_CURVES], y_index, positive),
+        "pr_curves.png": precision_recall(results[:N_CURVES], y_index, positive,
+                                          points),
         "confusion_matrices.png": confusion_matrices(
             results[:N_MATRICES], y_index, dataset.classes, cost_matrix
         ),
@@ -152,7 +155,7 @@ def _plots(out, dataset, results, cost_matrix, notify):
 
 
 def _blocks(dataset, failed, rows, images, *, metric, cost_matrix, cv, repeats, seed,
-            command, reason, saved, versions):
+            command, reason, saved, versions, points):
     """The report as a list of (kind, content) blocks, rendered to Markdown and HTML."""
     classes, counts = np.unique(dataset.y, return_counts=True)
     class_text = ", ".join(f"{c!s}: {n}" for c, n in zip(classes, counts))
@@ -193,6 +196,10 @@ def _blocks(dataset, failed, rows, images, *, metric, cost_matrix, cv, repeats, 
     if failed:
         blocks += [("p", "Failed candidates:"),
                    ("ul", [f"{r.name}: {r.error}" for r in failed])]
+    if points:
+        blocks += [("h2", "Operating points"), ("p", _POINTS_TEXT.format(
+            positive=dataset.positive, metric=next(iter(points.values()))["metric"])),
+            ("table", _points_table(points))]
     captions = {
         "pr_curves.png": ("Precision-recall curves",
                           "Out-of-fold probabilities of the best candidates, pooled over "
@@ -211,6 +218,27 @@ def _blocks(dataset, failed, rows, images, *, metric, cost_matrix, cv, repeats, 
                      "defaults), behind the per-fold preprocessing."),
                ("ul", [f"{r['candidate']}: {r['estimator']}" for r in rows])]
     return blocks
+
+
+_POINTS_TEXT = (
+    "The threshold on the probability of {positive} tuned for {metric} on the "
+    "out-of-fold probabilities (marked on the precision-recall curves). 'tuned' is "
+    "cross-validated: each fold is decided with the threshold tuned on the other "
+    "folds; 'default' is the default decision's score on the same folds. Precision "
+    "at recall r: the best precision of a threshold whose recall is at least r. "
+    "--tune-threshold saves the model with its threshold."
+)
+
+
+def _points_table(points):
+    header = ["candidate", "threshold", "tuned", "default"] + [
+        f"precision at recall {r}" for r in RECALLS]
+    cells = [
+        [name, f"{p['threshold']:.3g}", f"{p['tuned']:.3f}", f"{p['default']:.3f}"]
+        + [f"{v:.3f}" for v in p["precision_at_recall"]]
+        for name, p in points.items()
+    ]
+    return header, cells
 
 
 def _markdown(blocks):
