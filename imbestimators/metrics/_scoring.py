@@ -76,6 +76,14 @@ def check_scoring_positive(scoring, classes, counts):
     scorer : callable
     pos_label : label or None
         The positive class given to the scorer, or None when untouched.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> scorer, pos_label = check_scoring_positive(
+    ...     "average_precision", np.array(["fraud", "ok"]), [30, 970])
+    >>> pos_label
+    np.str_('fraud')
     """
     if not isinstance(scoring, str):
         return scoring, None

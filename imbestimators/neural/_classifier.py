@@ -12,6 +12,7 @@ import scipy.sparse as sp
 import torch
 from scipy.special import expit, log_expit, log_softmax, softmax
 from skorch.callbacks import EarlyStopping, LRScheduler
+from skorch.callbacks.scoring import ScoringBase
 from skorch.utils import noop
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.model_selection import ShuffleSplit, StratifiedShuffleSplit
@@ -195,7 +196,12 @@ default='auto'
         (focal, Dice …) raise ``ValueError`` at ``fit``: calibrate them with
         ``sklearn.calibration.CalibratedClassifierCV`` instead.
     callbacks : list of skorch callbacks or (name, callback) tuples, default=None
-        Passed to the skorch net (copied at each fit).
+        Passed to the skorch net (copied at each fit). skorch's scoring
+        callbacks (``EpochScoring``, ``BatchScoring``, ``PassthroughScoring``)
+        score a plain skorch net with ``(X, y)`` batches and are rejected at
+        ``fit``: use ``early_stopping=True`` with ``scoring=``, which records
+        the validation score of every epoch in ``history_`` (``'valid_score'``;
+        ``n_iter_no_change=max_epochs`` to watch it without stopping).
     device : str or torch.device, default='auto'
         ``'auto'`` uses CUDA when available, else the CPU.
     precision : {'float32', 'bfloat16', 'float16'}, default='float32'
@@ -493,6 +499,7 @@ default='auto'
             )
         logit_correction = self._check_prior_correction(loss)
         # Checked at every fit, so a typo fails before training, not later.
+        _check_callbacks(self.callbacks)
         scorer = self._check_scoring(y_index)
         scorer = scorer if early_stopping else None
         sampling = self._check_batch_sampling(loss)
@@ -903,6 +910,20 @@ def _sorted_labels(y):
         return np.unique(y)
     except TypeError as exc:
         raise _mixed_labels(exc) from exc
+
+
+def _check_callbacks(callbacks):
+    """skorch's scoring callbacks cannot score this net: say so before training."""
+    for item in callbacks or ():
+        callback = _callback(item)
+        if isinstance(callback, ScoringBase):
+            raise TypeError(
+                f"callbacks: skorch's {type(callback).__name__} scores a plain skorch "
+                "net on (X, y) batches and cannot score NeuralClassifier's net; use "
+                "early_stopping=True with scoring=..., which records every epoch's "
+                "validation score in history_ ('valid_score'; n_iter_no_change="
+                "max_epochs to watch it without stopping)."
+            )
 
 
 def _statistics_rows(train_rows, sample_weight):

@@ -1,7 +1,5 @@
 """Choosing and checking the torch device."""
 
-import torch
-
 
 def check_device(device):
     """Resolve ``device`` to an available ``torch.device``.
@@ -22,6 +20,8 @@ def check_device(device):
     >>> check_device("cpu")
     device(type='cpu')
     """
+    import torch  # here, so that importing the utilities does not load torch
+
     if isinstance(device, str) and device == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     if not isinstance(device, (str, torch.device)):

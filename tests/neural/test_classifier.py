@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 import torch
-from skorch.callbacks import Callback
+from skorch.callbacks import BatchScoring, Callback, EpochScoring
 from sklearn.datasets import make_classification
 from sklearn.metrics import recall_score, roc_auc_score
 
@@ -430,3 +430,26 @@ def test_sparse_input_is_made_dense_one_batch_at_a_time(imbalanced, monkeypatch)
     assert densified and max(densified) < X.shape[0]
     assert sum(densified) == X.shape[0]
     np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+
+
+@pytest.mark.parametrize("callback", [
+    EpochScoring("accuracy", on_train=True),
+    ("batch_acc", BatchScoring("accuracy", on_train=True)),
+])
+def test_skorch_scoring_callbacks_are_rejected_with_the_alternative(imbalanced, callback):
+    X, y = imbalanced
+    with pytest.raises(TypeError, match="callbacks: skorch's (Epoch|Batch)Scoring .*"
+                                        "early_stopping=True with scoring="):
+        NeuralClassifier(callbacks=[callback], **FAST).fit(X, y)
+
+
+def test_other_skorch_callbacks_run(imbalanced):
+    X, y = imbalanced
+    seen = []
+
+    class Count(Callback):
+        def on_epoch_end(self, net, **kwargs):
+            seen.append(len(net.history))
+
+    NeuralClassifier(callbacks=[Count()], **{**FAST, "max_epochs": 3}).fit(X, y)
+    assert seen == [1, 2, 3]
