@@ -73,11 +73,12 @@ from sklearn.pipeline import make_pipeline  # noqa: E402
 from sklearn.preprocessing import StandardScaler  # noqa: E402
 
 from imbestimators import NeuralClassifier, WeightedStackingClassifier  # noqa: E402
-from imbestimators.datasets import load_csv  # noqa: E402
+from imbestimators.datasets import get_data_home, load_csv  # noqa: E402
 from imbestimators.metrics import make_cost_scorer  # noqa: E402
 from imbestimators.metrics._precomputed import PrecomputedClassifier  # noqa: E402
 
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+# The collection: ../shared/data beside the checkout, or $IMBESTIMATORS_DATA.
+DATA = get_data_home(start=Path(__file__).resolve().parent) or Path("shared/data")
 COSTS = [[0.0, 1.0], [5.0, 0.0]]  # a missed positive costs 5 false alarms
 SCORINGS = ("average_precision", "neg_log_loss", "cost")
 RULES = ("auto", "fitted", "uniform", "best_oof", "sk_stacking")

@@ -29,23 +29,17 @@ errors).
 # The Landsat satellite image data (``satimage``, 9.7% positives) when the
 # project's shared data folder is there, else the bundled E. coli data.
 import warnings
-from pathlib import Path
 
 import numpy as np
 from sklearn.model_selection import TunedThresholdClassifierCV, train_test_split
 
 from imbestimators import NeuralClassifier
-from imbestimators.datasets import load_csv, load_ecoli
+from imbestimators.datasets import get_data_home, load_csv, load_ecoli
 from imbestimators.losses import get_loss
 from imbestimators.metrics import expected_cost, make_cost_scorer
 
-try:
-    here = Path(__file__).resolve().parent
-except NameError:  # sphinx-gallery runs examples from their folder, without __file__
-    here = Path.cwd()
-# ../shared/data next to the repository (searched upwards: a git worktree finds it too)
-shared = next((p / "shared" / "data" for p in here.parents
-               if (p / "shared" / "data").is_dir()), None)
+# The project's dataset collection (../shared/data beside a checkout), if found.
+shared = get_data_home()
 if shared is not None:
     name, (X, y) = "satimage", load_csv(shared / "satimage.csv.gz")
 else:

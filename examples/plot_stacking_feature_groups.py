@@ -27,7 +27,6 @@ hourly temperature, and upper-air and pressure measurements.
 # Data and one model per feature group
 # ------------------------------------
 # Each base is a pipeline whose first step selects its columns by name.
-from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -37,15 +36,10 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from imbestimators import NeuralClassifier, WeightedStackingClassifier
-from imbestimators.datasets import load_csv, load_yeast_me2
+from imbestimators.datasets import get_data_home, load_csv, load_yeast_me2
 
-try:
-    here = Path(__file__).resolve().parent
-except NameError:  # sphinx-gallery runs examples from their folder, without __file__
-    here = Path.cwd()
-# ../shared/data next to the repository (searched upwards: a git worktree finds it too)
-shared = next((p / "shared" / "data" for p in here.parents
-               if (p / "shared" / "data").is_dir()), None)
+# The project's dataset collection (../shared/data beside a checkout), if found.
+shared = get_data_home()
 if shared is not None:
     X, y = load_csv(shared / "ozone_level_8hr.csv.gz", as_frame=True)
     groups = {

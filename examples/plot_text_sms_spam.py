@@ -20,26 +20,36 @@ Data: the SMS Spam Collection (Almeida and Gómez Hidalgo, 2011; UCI, CC BY
 # training and in the test part.
 import re
 import zlib
-from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
+import pandas as pd
 import torch
 from sklearn.metrics import ConfusionMatrixDisplay, average_precision_score
 from sklearn.model_selection import train_test_split
 from torch import nn
 
 from imbestimators import NeuralClassifier
-from imbestimators.datasets import load_csv
+from imbestimators.datasets import get_data_home, load_csv
 
 torch.set_num_threads(1)
-try:
-    here = Path(__file__).resolve().parent
-except NameError:  # sphinx-gallery runs examples from their folder, without __file__
-    here = Path.cwd()
-# ../shared/data next to the repository (searched upwards: a git worktree finds it too)
-data = next(p / "shared" / "data" for p in here.parents if (p / "shared" / "data").is_dir())
-X, y = load_csv(data / "text_sms_spam.csv.gz", as_frame=True)
+# The project's dataset collection (../shared/data beside a checkout); in a
+# fresh clone without it, a generated corpus of the same shape stands in (the
+# numbers below are then about that corpus, not about real messages).
+shared = get_data_home()
+if shared is not None:
+    X, y = load_csv(shared / "text_sms_spam.csv.gz", as_frame=True)
+else:
+    rng = np.random.default_rng(0)
+    ham_words = "see you at lunch call me when home meeting moved to noon ok thanks".split()
+    spam_words = "win free prize claim cash now urgent reply txt offer".split()
+    y = pd.Series((rng.random(3000) < 0.13).astype(int))
+    X = pd.DataFrame({"text": [
+        " ".join(rng.choice(spam_words if label and rng.random() < 0.7 else ham_words,
+                            size=rng.integers(4, 20)))
+        + f" {i}"  # no two messages alike
+        for i, label in enumerate(y)]})
+    print("no dataset collection found: a generated corpus stands in")
 keep = ~X["text"].duplicated()
 texts, y = X["text"][keep].to_numpy(), y[keep].to_numpy()
 print(f"{len(y)} distinct messages, {y.mean():.1%} spam")

@@ -29,7 +29,6 @@ rate; the bundled yeast ME2 data when that folder is absent.
 # %%
 # Data
 # ----
-from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -38,17 +37,12 @@ from sklearn.metrics import fbeta_score, make_scorer, precision_score, recall_sc
 from sklearn.model_selection import TunedThresholdClassifierCV, train_test_split
 
 from imbestimators import NeuralClassifier
-from imbestimators.datasets import load_csv, load_yeast_me2
+from imbestimators.datasets import get_data_home, load_csv, load_yeast_me2
 from imbestimators.losses import SoftFBetaLoss
 
 torch.set_num_threads(1)
-try:
-    here = Path(__file__).resolve().parent
-except NameError:  # sphinx-gallery runs examples from their folder, without __file__
-    here = Path.cwd()
-# ../shared/data next to the repository (searched upwards: a git worktree finds it too)
-shared = next((p / "shared" / "data" for p in here.parents
-               if (p / "shared" / "data").is_dir()), None)
+# The project's dataset collection (../shared/data beside a checkout), if found.
+shared = get_data_home()
 if shared is not None:
     name, (X, y) = "us_crime", load_csv(shared / "us_crime.csv.gz")
 else:

@@ -3,6 +3,8 @@ from pathlib import Path
 import pytest
 import torch
 
+from imbestimators.datasets import get_data_home
+
 
 @pytest.fixture(autouse=True, scope="session")
 def _one_torch_thread():
@@ -22,9 +24,9 @@ def shared_dataset():
     needs one is skipped where they are absent.
     """
     def path(name):
-        for parent in Path(__file__).resolve().parents:
-            candidate = parent / "shared" / "data" / f"{name}.csv.gz"
-            if candidate.exists():
-                return candidate
-        pytest.skip(f"../shared/data/{name}.csv.gz is not available")
+        home = get_data_home(start=Path(__file__).resolve().parent)
+        candidate = None if home is None else home / f"{name}.csv.gz"
+        if candidate is None or not candidate.exists():
+            pytest.skip(f"../shared/data/{name}.csv.gz is not available")
+        return candidate
     return path
