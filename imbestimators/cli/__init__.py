@@ -11,7 +11,6 @@ import numpy as np
 from ..utils import check_device
 from ._candidates import CANDIDATES, Context
 from ._compare import make_folds, ranked, run_candidates
-from ._columns import CategoryStrings, DateParts, TextStrings, ToNumbers
 from ._data import InputError, load_dataset, read_cost_matrix
 from ._metrics import COST, METRICS, Scorer
 from ._model import predict, save_model, versions
@@ -20,8 +19,7 @@ from ._threshold import describe, operating_points
 
 N_POINTS = 3  # candidates whose operating point the report tunes (binary)
 
-# The preprocessing steps of the saved models (model.py imports them from here).
-__all__ = ["main", "CategoryStrings", "DateParts", "TextStrings", "ToNumbers"]
+__all__ = ["main"]
 
 
 def _parser():

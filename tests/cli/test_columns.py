@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from imbestimators.cli import DateParts, ToNumbers, main
-from imbestimators.cli._columns import column_kinds
+from imbestimators.cli import main
+from imbestimators.cli._columns import DateParts, ToNumbers, column_kinds
 
 BASE = ["compare", "--target", "label", "--quick", "--cv", "2",
         "--configs", "logreg_class_weight"]
