@@ -225,6 +225,9 @@ def main(argv=None):
     parser.add_argument("--out", default="benchmarks/results/defaults")
     parser.add_argument("--report", action="store_true",
                         help="only print the tables of what OUT/folds.csv holds")
+    parser.add_argument("--paired", nargs=2, metavar=("BASELINE", "CANDIDATE"),
+                        help="with --report: the paired comparison of two estimators, "
+                             "per half and size band (mean change, wins, Wilcoxon)")
     parser.add_argument("--merge", nargs="*", default=[], metavar="FOLDS_CSV",
                         help="with --report: also the folds.csv of other runs (e.g. "
                              "a candidate run apart, or one process per core)")
@@ -237,6 +240,9 @@ def main(argv=None):
             frame = frame[frame.estimator.isin(args.estimators)]
         if args.datasets:
             frame = frame[frame.dataset.isin(args.datasets)]
+        if args.paired:
+            print(paired(frame, *args.paired))
+            return
         report(frame)
         return
     if args.max_rows < 30000:
@@ -279,6 +285,37 @@ def main(argv=None):
                   f"BA {frame.balanced_accuracy.mean():.3f}  "
                   f"fit {frame.fit_time.sum():.1f}s", flush=True)
     report(pd.read_csv(path))
+
+
+def paired(frame, baseline, candidate):
+    """Markdown table: the candidate's change over the baseline, set by set."""
+    from scipy.stats import wilcoxon
+
+    lines = [f"{candidate} against {baseline}, paired by dataset (binary AP, multiclass "
+             "macro AP; BA)", "",
+             "| half | metric | sets | mean change | better / worse | Wilcoxon p | "
+             + " | ".join(label for *_, label in BANDS) + " |",
+             "|---" * (6 + len(BANDS)) + "|"]
+    for half in ("tuning", "confirmation", "both"):
+        part = frame if half == "both" else frame[frame.half == half]
+        sizes = part.groupby("dataset")["n"].first()
+        for metric in ("average_precision", "balanced_accuracy"):
+            means = part.groupby(["dataset", "estimator"])[metric].mean().unstack()
+            if baseline not in means or candidate not in means:
+                continue
+            change = (means[candidate] - means[baseline]).dropna()
+            if len(change) == 0:
+                continue
+            p = wilcoxon(change).pvalue if (change != 0).any() else 1.0
+            bands = [change[(sizes[change.index] >= lo) & (sizes[change.index] < hi)]
+                     for lo, hi, _ in BANDS]
+            lines.append(
+                f"| {half} | {'AP' if metric == 'average_precision' else 'BA'} | "
+                f"{len(change)} | {change.mean():+.4f} | {(change > 0).sum()} / "
+                f"{(change < 0).sum()} | {p:.3f} | "
+                + " | ".join(f"{b.mean():+.4f} ({len(b)})" if len(b) else "-"
+                             for b in bands) + " |")
+    return "\n".join(lines)
 
 
 def summary_table(frame):
