@@ -64,6 +64,26 @@ def confusion_matrices(results, y_index, classes, cost_matrix):
     return figure
 
 
+def reliability(results, y_index, positive):
+    """Reliability diagram (binary): mean predicted probability of the positive
+    class against its observed frequency, in ten quantile bins."""
+    from matplotlib.figure import Figure
+    from sklearn.calibration import calibration_curve
+
+    figure = Figure(figsize=(6.4, 4.8), layout="constrained")
+    ax = figure.subplots()
+    truth = y_index == positive
+    for result in results:
+        observed, predicted = calibration_curve(truth, result.oof_proba[:, positive],
+                                                n_bins=10, strategy="quantile")
+        ax.plot(predicted, observed, "o-", label=result.name)
+    ax.plot([0, 1], [0, 1], color="grey", linestyle=":", label="calibrated")
+    ax.set(xlabel="mean predicted probability", ylabel="observed frequency",
+           xlim=(0, 1), ylim=(0, 1), title="Reliability (out-of-fold)")
+    ax.legend(fontsize="small")
+    return figure
+
+
 def training_curves(results):
     """Loss per epoch of every network, one line per fold; None without networks."""
     from matplotlib.figure import Figure

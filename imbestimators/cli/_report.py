@@ -5,6 +5,7 @@ import html
 from pathlib import Path
 
 import numpy as np
+from sklearn.metrics import brier_score_loss, log_loss
 
 from ._compare import metric_names
 from ._metrics import COST
@@ -117,7 +118,7 @@ def write_report(out, dataset, results, failed, rows, *, metric, cost_matrix, cv
         writer.writeheader()
         writer.writerows(rows)
     images = _plots(out, dataset, results, cost_matrix, points, notify)
-    blocks = _blocks(dataset, failed, rows, images, metric=metric,
+    blocks = _blocks(dataset, results, failed, rows, images, metric=metric,
                      cost_matrix=cost_matrix, cv=cv, repeats=repeats, seed=seed,
                      command=command, reason=reason, saved=saved, versions=versions,
                      points=points)
@@ -134,7 +135,7 @@ def _plots(out, dataset, results, cost_matrix, points, notify):
         notify("matplotlib is not installed: no plots "
                "(pip install 'imbestimators[plot]').")
         return {}
-    from ._plots import confusion_matrices, precision_recall, training_curves
+    from ._plots import confusion_matrices, precision_recall, reliability, training_curves
 
     y_index = np.searchsorted(dataset.classes, dataset.y)
     positive = int(np.searchsorted(dataset.classes, dataset.positive))
@@ -145,6 +146,8 @@ def _plots(out, dataset, results, cost_matrix, points, notify):
             results[:N_MATRICES], y_index, dataset.classes, cost_matrix
         ),
         "training_curves.png": training_curves(results),
+        "reliability.png": (reliability(results[:N_CURVES], y_index, positive)
+                            if len(dataset.classes) == 2 else None),
     }
     saved = {}
     for name, figure in images.items():
@@ -154,7 +157,7 @@ def _plots(out, dataset, results, cost_matrix, points, notify):
     return saved
 
 
-def _blocks(dataset, failed, rows, images, *, metric, cost_matrix, cv, repeats, seed,
+def _blocks(dataset, results, failed, rows, images, *, metric, cost_matrix, cv, repeats, seed,
             command, reason, saved, versions, points):
     """The report as a list of (kind, content) blocks, rendered to Markdown and HTML."""
     classes, counts = np.unique(dataset.y, return_counts=True)
@@ -196,6 +199,8 @@ def _blocks(dataset, failed, rows, images, *, metric, cost_matrix, cv, repeats, 
     if failed:
         blocks += [("p", "Failed candidates:"),
                    ("ul", [f"{r.name}: {r.error}" for r in failed])]
+    blocks += [("h2", "Calibration"), ("p", _CALIBRATION_TEXT),
+               ("table", _calibration_table(results, dataset))]
     if points:
         blocks += [("h2", "Operating points"), ("p", _POINTS_TEXT.format(
             positive=dataset.positive, metric=next(iter(points.values()))["metric"])),
@@ -206,6 +211,11 @@ def _blocks(dataset, failed, rows, images, *, metric, cost_matrix, cv, repeats, 
                           "the folds (multiclass: micro-averaged over the classes)."),
         "confusion_matrices.png": ("Confusion matrices",
                                    "Out-of-fold decisions of the best candidates."),
+        "reliability.png": ("Reliability",
+                            "Out-of-fold probability of the positive class against how "
+                            "often it is right, in ten bins of equal size: class "
+                            "weights and resampling push the curve below the diagonal "
+                            "(probabilities too high)."),
         "training_curves.png": ("Training curves",
                                 "Loss per epoch of the networks, one line per fold "
                                 "(dashed: validation part used for early stopping)."),
@@ -218,6 +228,29 @@ def _blocks(dataset, failed, rows, images, *, metric, cost_matrix, cv, repeats, 
                      "defaults), behind the per-fold preprocessing."),
                ("ul", [f"{r['candidate']}: {r['estimator']}" for r in rows])]
     return blocks
+
+
+_CALIBRATION_TEXT = (
+    "How good the probabilities are as probabilities (lower is better), from the "
+    "out-of-fold probabilities pooled over the folds: the Brier score (binary: of the "
+    "positive class; multiclass: half the squared distance to the one-hot truth) and "
+    "the log-loss. Weighting and resampling trade calibration for ranking; the "
+    "network's prior_correction=True undoes the weights' shift."
+)
+
+
+def _calibration_table(results, dataset):
+    y_index = np.searchsorted(dataset.classes, dataset.y)
+    positive = int(np.searchsorted(dataset.classes, dataset.positive))
+    labels = np.arange(len(dataset.classes))
+    cells = []
+    for result in results:
+        proba = np.clip(result.oof_proba, 0.0, 1.0)
+        brier = (brier_score_loss(y_index == positive, proba[:, positive])
+                 if len(labels) == 2 else brier_score_loss(y_index, proba, labels=labels))
+        cells.append([result.name, f"{brier:.4f}",
+                      f"{log_loss(y_index, proba, labels=labels):.4f}"])
+    return ["candidate", "Brier score", "log-loss"], cells
 
 
 _POINTS_TEXT = (

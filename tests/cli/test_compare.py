@@ -407,3 +407,25 @@ def test_a_candidate_whose_package_is_missing_is_skipped_with_a_notice(
     assert status == 0, captured.err
     assert "skipping lightgbm_class_weight: lightgbm not installed" in captured.err
     assert "lightgbm_class_weight" not in captured.out.split("candidates ×")[1]
+
+
+def test_calibration_table_and_reliability_plot(binary_csv, tmp_path, capsys):
+    out = tmp_path / "report"
+    status = main(QUICK + [str(binary_csv), "--configs", "logreg_class_weight",
+                           "--out", str(out)])
+    assert status == 0, capsys.readouterr().err
+    table = pd.read_csv(binary_csv)
+    y = table.pop("label").to_numpy()
+    proba = np.zeros(len(y))
+    for train, test in StratifiedKFold(2, shuffle=True, random_state=0).split(table, y):
+        proba[test] = logreg_like_the_cli().fit(table.iloc[train], y[train]).predict_proba(
+            table.iloc[test])[:, 1]
+    brier = np.mean((proba - (y == 1)) ** 2)  # the minority class 1 is positive
+    loss = -np.mean(np.log(np.where(y == 1, proba, 1 - proba)))
+    report = (out / "report.md").read_text()
+    row = next(line for line in report.splitlines()
+               if line.startswith("| logreg_class_weight |") and line.count("|") == 4)
+    _, _, shown_brier, shown_loss, _ = row.split("|")
+    assert float(shown_brier) == pytest.approx(brier, abs=6e-5)
+    assert float(shown_loss) == pytest.approx(loss, abs=6e-5)
+    assert (out / "reliability.png").exists()
