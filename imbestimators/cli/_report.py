@@ -157,8 +157,8 @@ def _plots(out, dataset, results, cost_matrix, points, notify):
     return saved
 
 
-def _blocks(dataset, results, failed, rows, images, *, metric, cost_matrix, cv, repeats, seed,
-            command, reason, saved, versions, points):
+def _blocks(dataset, results, failed, rows, images, *, metric, cost_matrix, cv, repeats,
+            seed, command, reason, saved, versions, points):
     """The report as a list of (kind, content) blocks, rendered to Markdown and HTML."""
     classes, counts = np.unique(dataset.y, return_counts=True)
     class_text = ", ".join(f"{c!s}: {n}" for c, n in zip(classes, counts))

@@ -71,7 +71,8 @@ def test_report_files_and_scores_on_shared_folds(binary_csv, tmp_path, capsys):
 
     html = (out / "report.html").read_text()
     images = re.findall(r'<img src="([^"]+)"', html)
-    assert set(images) == {"pr_curves.png", "confusion_matrices.png", "training_curves.png"}
+    assert set(images) == {"pr_curves.png", "confusion_matrices.png", "training_curves.png",
+                           "reliability.png"}
     for image in images:
         assert (out / image).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     markdown = (out / "report.md").read_text()
