@@ -36,6 +36,10 @@ class BaseLoss(nn.Module):
     """
 
     _fitted_params = ("class_weight",)
+
+    def __init__(self):  # the hyper-parameters are the subclasses' arguments
+        super().__init__()
+
     # Batch-level losses (Dice, F-beta, AUC …) need both classes in a batch;
     # NeuralClassifier then defaults to stratified mini-batches.
     _batch_level = False

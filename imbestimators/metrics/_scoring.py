@@ -71,6 +71,15 @@ def check_scoring_positive(scoring, classes, counts):
     callables (including scorers made with an explicit ``pos_label``) are
     returned unchanged.
 
+    Parameters
+    ----------
+    scoring : str or callable
+        A scorer name, or a scorer.
+    classes : array-like of shape (n_classes,)
+        The sorted labels.
+    counts : array-like of shape (n_classes,)
+        Samples per class (the minority is positive).
+
     Returns
     -------
     scorer : callable

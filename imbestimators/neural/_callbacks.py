@@ -23,6 +23,20 @@ class ValidationScoring(Callback):
     estimator : NeuralClassifier
         Turns logits into probabilities and decisions.
     name : str, default='valid_score'
+
+    Examples
+    --------
+    :class:`~imbestimators.NeuralClassifier` adds it with ``early_stopping=True``
+    and a ``scoring``; the scores are in ``history_``:
+
+    >>> import numpy as np
+    >>> from imbestimators import NeuralClassifier
+    >>> X = np.random.default_rng(0).normal(size=(200, 3))
+    >>> y = (X[:, 0] > 1).astype(int)
+    >>> clf = NeuralClassifier(early_stopping=True, scoring="average_precision",
+    ...                        max_epochs=3, random_state=0).fit(X, y)
+    >>> len(clf.history_[:, "valid_score"])
+    3
     """
 
     def __init__(self, scorer, estimator, name="valid_score"):
