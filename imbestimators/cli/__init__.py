@@ -1,11 +1,13 @@
 """The ``imbestimators`` command line: ``compare`` and ``predict``."""
 
 import argparse
+import contextlib
 import importlib.util
 import shlex
 import sys
 from pathlib import Path
 
+import joblib
 import numpy as np
 
 from ..utils import check_device
@@ -51,6 +53,9 @@ def _parser():
                          help="number of stratified folds (default: 5, 3 with --quick)")
     compare.add_argument("--n-jobs", type=int, default=1,
                          help="fits run in parallel (joblib; -1: all cores)")
+    compare.add_argument("--dask-scheduler", metavar="ADDRESS",
+                         help="run the fits on a Dask cluster (joblib's Dask backend; "
+                              "needs dask[distributed]), e.g. tcp://10.0.0.5:8786")
     compare.add_argument("--device", default="auto",
                          help="torch device of the networks: auto, cpu, cuda, cuda:N")
     compare.add_argument("--text-column", metavar="COLUMN", action="append", default=[],
@@ -126,7 +131,15 @@ def main(argv=None):
             if args.out is not None:
                 print(f"predictions written to {args.out}")
             return 0
-        return _compare(args, argv)
+        client = None
+        if getattr(args, "dask_scheduler", None) is not None:
+            _check_configs(args.configs)  # cheap checks first
+            client = connect_dask(args.dask_scheduler)
+        try:
+            return _compare(args, argv, client)
+        finally:
+            if client is not None:
+                client.close()
     except InputError as exc:
         print(f"imbestimators {command}: error: {exc}", file=sys.stderr)
         return 2
@@ -136,7 +149,7 @@ def _notify(message, command="compare"):
     print(f"imbestimators {command}: note: {message}", file=sys.stderr)
 
 
-def _compare(args, argv):
+def _compare(args, argv, client=None):
     names = _check_configs(args.configs)
     notes = []  # printed once the input has passed its checks
     costs = "with" if args.cost_matrix is not None else "without"
@@ -228,8 +241,9 @@ def _compare(args, argv):
           f"all), ranked by {metric}; device {device}.")
 
     folds = make_folds(np.searchsorted(classes, dataset.y), cv, args.repeats, args.seed)
-    results = run_candidates(dataset, names, context, metric=metric, folds=folds,
-                             n_jobs=n_jobs, notify=_notify)
+    with _backend(client) as dask_jobs:
+        results = run_candidates(dataset, names, context, metric=metric, folds=folds,
+                                 n_jobs=dask_jobs or n_jobs, notify=_notify)
     best = ranked(results, metric)
     if not best:
         print("imbestimators compare: error: every candidate failed.", file=sys.stderr)
@@ -267,6 +281,32 @@ def _compare(args, argv):
             raise InputError(f"--select {chosen!r} failed; no model was saved.")
         print(f"model saved as {args.out}/model.joblib (model.py rebuilds it)")
     return 0
+
+
+@contextlib.contextmanager
+def _backend(client):
+    """joblib's Dask backend on ``client``'s cluster (yields the n_jobs that
+    spreads the fits over its workers), or nothing to change."""
+    if client is None:
+        yield None
+        return
+    with joblib.parallel_backend("dask"):
+        yield -1
+
+
+def connect_dask(address):
+    """A ``dask.distributed.Client``; an InputError when it cannot be made."""
+    try:
+        from dask.distributed import Client
+    except ImportError as exc:
+        raise InputError("--dask-scheduler needs dask.distributed: pip install "
+                         "'dask[distributed]'.") from exc
+    try:
+        return Client(address, timeout="10s")
+    except (OSError, TimeoutError, ValueError) as exc:
+        reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        raise InputError(f"--dask-scheduler {address!r}: cannot connect ({reason}).") \
+            from exc
 
 
 def _check_configs(configs):

@@ -430,3 +430,36 @@ def test_calibration_table_and_reliability_plot(binary_csv, tmp_path, capsys):
     assert float(shown_brier) == pytest.approx(brier, abs=6e-5)
     assert float(shown_loss) == pytest.approx(loss, abs=6e-5)
     assert (out / "reliability.png").exists()
+
+
+@pytest.mark.slow
+def test_dask_cluster_runs_the_fits_with_the_same_scores(binary_csv, tmp_path, capsys):
+    distributed = pytest.importorskip("dask.distributed")
+    argv = QUICK + [str(binary_csv), "--configs", "logreg_class_weight,hgb_class_weight"]
+    assert main(argv + ["--out", str(tmp_path / "local")]) == 0
+    # Worker processes, as on a real cluster (threads of one process would
+    # share torch's global generator: concurrent network fits would not repeat).
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=True,
+                                  dashboard_address=None) as cluster:
+        status = main(argv + ["--out", str(tmp_path / "dask"),
+                              "--dask-scheduler", cluster.scheduler_address])
+    assert status == 0, capsys.readouterr().err
+    local = read_csv(tmp_path / "local" / "leaderboard.csv")
+    remote = read_csv(tmp_path / "dask" / "leaderboard.csv")
+    for a, b in zip(local, remote):
+        assert a["candidate"] == b["candidate"]
+        assert float(a["average_precision_mean"]) == pytest.approx(
+            float(b["average_precision_mean"]), abs=1e-6)
+
+
+def test_unreachable_dask_scheduler_is_one_line(binary_csv, capsys, monkeypatch):
+    import dask.distributed
+
+    def refuse(address, timeout):
+        raise OSError(f"Timed out trying to connect to {address} after {timeout}")
+
+    monkeypatch.setattr(dask.distributed, "Client", refuse)
+    status = main(QUICK + [str(binary_csv), "--dask-scheduler", "tcp://10.9.9.9:8786"])
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert status == 2 and len(lines) == 1
+    assert "--dask-scheduler 'tcp://10.9.9.9:8786': cannot connect" in lines[0]
