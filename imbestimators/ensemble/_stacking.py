@@ -10,12 +10,9 @@ from sklearn.base import ClassifierMixin, TransformerMixin, clone
 from sklearn.metrics import check_scoring
 from sklearn.model_selection import StratifiedKFold, check_cv
 from sklearn.pipeline import Pipeline
-from sklearn.utils import Bunch, _safe_indexing, check_random_state, get_tags
-from sklearn.utils._param_validation import StrOptions
-from sklearn.utils.metaestimators import _BaseComposition
+from sklearn.utils import Bunch, check_random_state, get_tags
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import (
-    _check_sample_weight,
     check_consistent_length,
     check_is_fitted,
     column_or_1d,
@@ -26,6 +23,7 @@ from sklearn.utils.validation import (
 from ..metrics import check_scoring_positive, decide
 from ..metrics._precomputed import PrecomputedClassifier
 from ..utils import check_cost_matrix
+from ..utils._compat import BaseComposition, StrOptions, check_sample_weight, safe_indexing
 from ..utils._persistence import checked_state, stamped_state
 from ._fast_scores import fast_score
 from ._weights import (
@@ -44,7 +42,7 @@ _OPTIMIZER_PARAMS = {"slsqp": {"maxiter", "ftol"}, "greedy": {"n_iter"}}
 _SHRINKAGE = (1.0, 0.75, 0.5, 0.25, 0.0)
 
 
-class WeightedStackingClassifier(TransformerMixin, ClassifierMixin, _BaseComposition):
+class WeightedStackingClassifier(TransformerMixin, ClassifierMixin, BaseComposition):
     """Weighted average of classifiers, weights fitted on out-of-fold probabilities.
 
     Every base estimator is cross-validated on the same stratified folds (one
@@ -382,7 +380,7 @@ default=None
             )
         y_index = np.searchsorted(self.classes_, y)
         if sample_weight is not None:
-            sample_weight = _check_sample_weight(
+            sample_weight = check_sample_weight(
                 sample_weight, y, ensure_non_negative=True
             )
         self.cost_matrix_ = (
@@ -898,7 +896,7 @@ def _sample_weight_kwargs(name, estimator, sample_weight):
     if has_fit_parameter(estimator, "sample_weight"):
         return {"sample_weight": sample_weight}
     if isinstance(estimator, Pipeline) and has_fit_parameter(
-        estimator._final_estimator, "sample_weight"
+        estimator.steps[-1][1], "sample_weight"
     ):
         return {f"{estimator.steps[-1][0]}__sample_weight": sample_weight}
     warnings.warn(
@@ -920,10 +918,10 @@ def _fit_one(estimator, X, y, fit_kwargs, fold, name, k, classes, keep):
     kwargs = {key: value[train] for key, value in fit_kwargs.items()}
     where = "on all the data (refit)" if k is None else f"on fold {k} of cv"
     try:
-        estimator.fit(_safe_indexing(X, train), y[train], **kwargs)
+        estimator.fit(safe_indexing(X, train), y[train], **kwargs)
         proba = (
             None if test is None
-            else _aligned_proba(estimator, _safe_indexing(X, test), classes)
+            else _aligned_proba(estimator, safe_indexing(X, test), classes)
         )
     except Exception as exc:
         raise _with_context(exc, f"estimators: {name!r} failed {where}") from exc

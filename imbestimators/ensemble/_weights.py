@@ -12,6 +12,8 @@ from scipy.optimize import differential_evolution, minimize
 from scipy.special import logsumexp, softmax
 from sklearn.metrics import brier_score_loss, log_loss
 
+from ..utils._compat import scorer_function
+
 OPTIMIZERS = ("slsqp", "differential_evolution", "greedy")
 
 # Scores that are smooth in the weights: there a gradient method finds the
@@ -26,7 +28,7 @@ def resolve_optimizer(optimizer, scoring, scorer):
         return optimizer
     smooth = (
         (isinstance(scoring, str) and scoring in _SMOOTH_SCORES)
-        or getattr(scorer, "_score_func", None) in _SMOOTH_FUNCS
+        or scorer_function(scorer) in _SMOOTH_FUNCS
     )
     return "slsqp" if smooth else "greedy"
 

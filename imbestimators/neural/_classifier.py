@@ -17,15 +17,15 @@ from skorch.utils import noop
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.model_selection import ShuffleSplit, StratifiedShuffleSplit
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted, validate_data
 from torch import nn
 from torch.optim.lr_scheduler import CosineAnnealingLR
 
 from ..losses import BaseLoss, ExpectedCostLoss, check_loss
 from ..metrics import check_scoring_positive, decide
 from ..utils import check_class_weight, check_cost_matrix, check_device
+from ..utils._compat import HasMethods, Interval, StrOptions, check_sample_weight
 from ..utils._persistence import checked_state, stamped_state
 from ._batching import Batches, TensorData, as_tensor, check_class_counts, training_batches
 from ._callbacks import ValidationScoring
@@ -471,7 +471,7 @@ default='auto'
                 )
         y_index = self._encode(y)
         has_weights = sample_weight is not None
-        sample_weight = _check_sample_weight(
+        sample_weight = check_sample_weight(
             sample_weight, X, dtype=np.float64, ensure_non_negative=True
         )
         # Rescaled to a maximum of 1 in float64 before the float32 cast, so that

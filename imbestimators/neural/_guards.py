@@ -18,7 +18,7 @@ import warnings
 import numpy as np
 import scipy.sparse as sp
 import torch
-from skorch.callbacks import Callback, EarlyStopping
+from skorch.callbacks import Callback
 
 
 class DivergenceWarning(UserWarning):
@@ -192,14 +192,6 @@ def _learning_rate(net):
     if optimizer is not None and optimizer.param_groups:
         return float(optimizer.param_groups[0]["lr"])
     return float(net.lr)
-
-
-def stopped_early(net):
-    """Whether a skorch ``EarlyStopping`` callback of ``net`` ended training."""
-    return any(
-        isinstance(cb, EarlyStopping) and getattr(cb, "misses_", 0) >= cb.patience
-        for _, cb in getattr(net, "callbacks_", [])
-    )
 
 
 # Values above this in magnitude make ``X - mean`` overflow float32.

@@ -1,5 +1,9 @@
 """The skorch net that ``NeuralClassifier`` builds in ``fit``.
 
+The one module that uses skorch's internals (its ``NeuralNet``'s private
+methods, ``EarlyStopping.misses_``); scikit-learn's private APIs are in
+``utils/_compat.py``.
+
 It keeps skorch's training loop, callbacks, history and persistence, and
 replaces its data path: the datasets are :class:`TensorData` parts prepared
 by the estimator, batches carry per-sample weights, and the epoch loss is
@@ -18,11 +22,11 @@ import warnings
 
 import torch
 from skorch import NeuralNet
-from skorch.callbacks import Callback, EpochTimer, PrintLog
+from skorch.callbacks import Callback, EarlyStopping, EpochTimer, PrintLog
 from skorch.utils import TeeGenerator
 
 from ._batching import Batches
-from ._guards import InterruptedTrainingWarning, StopTraining, stopped_early
+from ._guards import InterruptedTrainingWarning, StopTraining
 
 # torch dtypes of the ``precision`` values; float32 runs without autocast.
 PRECISIONS = {"float32": None, "bfloat16": torch.bfloat16, "float16": torch.float16}
@@ -240,3 +244,11 @@ class TensorNet(NeuralNet):
             total = torch.dot(torch.stack(losses), weights)
             self.history.record(prefix + "_loss", float(total / sum(sizes)))
         self.history.record(prefix + "_batch_count", len(sizes))
+
+
+def stopped_early(net):
+    """Whether a skorch ``EarlyStopping`` callback of ``net`` ended training."""
+    return any(
+        isinstance(cb, EarlyStopping) and getattr(cb, "misses_", 0) >= cb.patience
+        for _, cb in getattr(net, "callbacks_", [])
+    )

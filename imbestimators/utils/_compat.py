@@ -1,0 +1,37 @@
+"""The one home of scikit-learn's private APIs that the package uses.
+
+Each is imported here and nowhere else, so that a scikit-learn release that
+moves one breaks one module, whose tests say which. (skorch's internals are
+used by one module too: ``neural/_net.py``, the subclass of its ``NeuralNet``
+that owns the epoch loop.)
+"""
+
+from sklearn.utils import _safe_indexing
+from sklearn.utils._param_validation import (
+    HasMethods,
+    Interval,
+    StrOptions,
+    validate_params,
+)
+from sklearn.utils.metaestimators import _BaseComposition
+from sklearn.utils.validation import _check_sample_weight
+
+__all__ = [
+    "BaseComposition",
+    "HasMethods",
+    "Interval",
+    "StrOptions",
+    "check_sample_weight",
+    "safe_indexing",
+    "scorer_function",
+    "validate_params",
+]
+
+BaseComposition = _BaseComposition
+check_sample_weight = _check_sample_weight
+safe_indexing = _safe_indexing
+
+
+def scorer_function(scorer):
+    """The metric function behind a scikit-learn scorer, or None."""
+    return getattr(scorer, "_score_func", None)
