@@ -21,13 +21,15 @@ def leaderboard_rows(ranked_results, cost_matrix, metric, cv):
 
     ``p_vs_best`` is the corrected resampled t-test of the candidate's fold
     scores of ``metric`` against the best's, paired by fold; ``tied_with_best``
-    is ``p_vs_best >= 0.05`` (the best itself is tied with itself).
+    is ``p_vs_best >= 0.05`` (the best itself is tied with itself);
+    ``within_one_se`` is ``|t| <= 1``: the mean difference is at most one
+    corrected standard error (the recommendation's rule).
     """
-    p_values = compare_with_best(
+    tests = compare_with_best(
         [[s[metric] for s in r.fold_scores] for r in ranked_results], cv
     )
     rows = []
-    for rank, (result, p) in enumerate(zip(ranked_results, p_values), start=1):
+    for rank, (result, (t, p)) in enumerate(zip(ranked_results, tests), start=1):
         row = {"rank": rank, "candidate": result.name, "description": result.description,
                "estimator": result.estimator}
         for name in metric_names(cost_matrix):
@@ -35,6 +37,7 @@ def leaderboard_rows(ranked_results, cost_matrix, metric, cv):
             row[f"{name}_std"] = result.std(name)
         row["p_vs_best"] = p
         row["tied_with_best"] = p is None or p >= ALPHA
+        row["within_one_se"] = t is None or abs(t) <= 1
         row["fit_time_s"] = float(np.mean(result.fit_times))
         row["n_folds"] = len(result.fold_scores)
         rows.append(row)
@@ -42,28 +45,32 @@ def leaderboard_rows(ranked_results, cost_matrix, metric, cv):
 
 
 def recommend(rows, metric):
-    """The candidate to use and why: the cheapest (mean fit time) of those the
-    paired test cannot tell from the best."""
-    tied = [row for row in rows if row["tied_with_best"]]
-    pick = min(tied, key=lambda row: row["fit_time_s"])
+    """The candidate to use and why: the cheapest (mean fit time) of those
+    within one corrected standard error of the best (Breiman's one-standard-
+    error rule on the paired differences; the p >= 0.05 ties are wider and
+    can hold candidates far below the best on few folds)."""
+    near = [row for row in rows if row["within_one_se"]]
+    pick = min(near, key=lambda row: row["fit_time_s"])
     best = rows[0]
     value = f"{metric} {pick[metric + '_mean']:.3f}"
-    if len(tied) == 1:
-        others = (" every other candidate is worse on the paired test "
-                  f"(p < {ALPHA})" if len(rows) > 1 else " it is the only candidate")
+    tied = sum(row["tied_with_best"] for row in rows)
+    ties = (f" {tied} of the {len(rows)} candidates are tied with the best on the paired "
+            f"test (p >= {ALPHA})." if tied > 1 else "")
+    if len(near) == 1:
         return pick["candidate"], (
-            f"Recommended: {pick['candidate']} ({value}), the best;{others}."
+            f"Recommended: {pick['candidate']} ({value}), the best; no other candidate "
+            f"is within one standard error of it over the folds.{ties}"
         )
-    names = ", ".join(row["candidate"] for row in tied)
+    names = ", ".join(row["candidate"] for row in near)
     if pick is best:
         why = "the best, and the fastest of them"
     else:
         why = (f"the fastest of them ({pick['fit_time_s']:.2f} s per fold against "
                f"{best['fit_time_s']:.2f} s for the best, {best['candidate']})")
     return pick["candidate"], (
-        f"Recommended: {pick['candidate']} ({value}). {len(tied)} candidates are tied "
-        f"with the best on the paired test over the folds (p >= {ALPHA}: {names}); "
-        f"{pick['candidate']} is {why}."
+        f"Recommended: {pick['candidate']} ({value}). {len(near)} candidates are within "
+        f"one standard error of the best over the folds ({names}); "
+        f"{pick['candidate']} is {why}.{ties}"
     )
 
 

@@ -7,7 +7,8 @@ ALPHA = 0.05  # a candidate is "tied with the best" when p >= ALPHA
 
 
 def corrected_ttest(differences, test_train_ratio):
-    """Two-sided p-value of the Nadeau-Bengio corrected resampled t-test.
+    """Two-sided p-value of the Nadeau-Bengio corrected resampled t-test
+    (:func:`corrected_t` gives the statistic too).
 
     The folds of cross-validation share training rows, so their score
     differences are correlated and the plain paired t-test is too confident.
@@ -34,22 +35,38 @@ def corrected_ttest(differences, test_train_ratio):
     >>> round(corrected_ttest([0.02, 0.01, 0.03, 0.02, 0.02], 1 / 4), 4)
     0.0135
     """
+    return corrected_t(differences, test_train_ratio)[1]
+
+
+def corrected_t(differences, test_train_ratio):
+    """``(t, p)`` of the corrected resampled t-test (see :func:`corrected_ttest`).
+
+    ``t`` is the mean difference over its corrected standard error: ``|t| <= 1``
+    is the one-standard-error rule. With no spread, ``t`` is 0 (all
+    differences 0) or infinite.
+
+    Examples
+    --------
+    >>> t, p = corrected_t([0.02, 0.01, 0.03, 0.02, 0.02], 1 / 4)
+    >>> round(t, 3), round(p, 4)
+    (4.216, 0.0135)
+    """
     d = np.asarray(differences, dtype=float)
     mean, var = d.mean(), d.var(ddof=1)
     if var == 0:
-        return 1.0 if mean == 0 else 0.0
+        return (0.0, 1.0) if mean == 0 else (float(np.sign(mean) * np.inf), 0.0)
     t = mean / np.sqrt((1 / len(d) + test_train_ratio) * var)
-    return float(2 * stats.t.sf(abs(t), df=len(d) - 1))
+    return float(t), float(2 * stats.t.sf(abs(t), df=len(d) - 1))
 
 
 def compare_with_best(fold_scores, cv):
-    """p-values of every candidate against the first (the best).
+    """``(t, p)`` of every candidate against the first (the best).
 
     ``fold_scores`` is one array of per-fold scores per candidate, best first,
-    paired by fold; returns ``[None, p_2, p_3, ...]``.
+    paired by fold; returns ``[(None, None), (t_2, p_2), ...]``.
     """
     best = np.asarray(fold_scores[0], dtype=float)
-    return [None] + [
-        corrected_ttest(best - np.asarray(scores, dtype=float), 1 / (cv - 1))
+    return [(None, None)] + [
+        corrected_t(best - np.asarray(scores, dtype=float), 1 / (cv - 1))
         for scores in fold_scores[1:]
     ]

@@ -131,9 +131,13 @@ def operating_points(results, y_index, positive, folds, metric, cost_matrix):
 
 def describe(name, point, positive_label):
     """One sentence on a candidate's tuned operating point."""
+    better = (point["tuned"] < point["default"] if point["metric"] == COST
+              else point["tuned"] > point["default"])
+    advice = ("--tune-threshold saves the model with it" if better else
+              "tuning does not help here: keep the default decision")
     return (
         f"Operating point of {name}: decide {positive_label!s} when its probability is "
         f">= {point['threshold']:.3g}, tuned for {point['metric']}: "
         f"{point['tuned']:.3f} cross-validated, against {point['default']:.3f} with the "
-        "default decision (--tune-threshold saves the model with it)."
+        f"default decision ({advice})."
     )

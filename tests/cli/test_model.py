@@ -242,22 +242,27 @@ def test_corrected_ttest_against_a_hand_computation():
     assert corrected_ttest([0.01] * 5, 1 / 4) == 0.0
     # Against the best: the sign does not matter (two-sided); the best has none.
     best = np.array([0.8, 0.7, 0.9, 0.8, 0.8])
-    p = compare_with_best([best, best - d, best + d], cv=5)
-    assert p[0] is None and p[1] == pytest.approx(p[2]) == pytest.approx(expected)
+    tests = compare_with_best([best, best - d, best + d], cv=5)
+    assert tests[0] == (None, None)
+    (t_worse, p_worse), (t_better, p_better) = tests[1], tests[2]
+    assert t_worse == pytest.approx(t) and t_better == pytest.approx(-t)
+    assert p_worse == pytest.approx(p_better) == pytest.approx(expected)
 
 
-def row(name, value, p, seconds):
+def row(name, value, t, p, seconds):
     return {"candidate": name, "ap_mean": value, "p_vs_best": p,
-            "tied_with_best": p is None or p >= 0.05, "fit_time_s": seconds}
+            "tied_with_best": p is None or p >= 0.05,
+            "within_one_se": t is None or abs(t) <= 1, "fit_time_s": seconds}
 
 
-def test_recommendation_is_the_cheapest_of_the_tied():
-    rows = [row("nn", 0.80, None, 9.0), row("hgb", 0.79, 0.4, 1.0),
-            row("lr", 0.78, 0.2, 0.1), row("focal", 0.70, 0.01, 0.01)]
+def test_recommendation_is_the_cheapest_within_one_standard_error():
+    rows = [row("nn", 0.80, None, None, 9.0), row("hgb", 0.79, 0.5, 0.6, 1.0),
+            row("lr", 0.70, 1.9, 0.12, 0.1), row("focal", 0.60, 5.0, 0.01, 0.01)]
     name, reason = recommend(rows, "ap")
-    assert name == "lr"
-    assert "3 candidates are tied with the best" in reason
-    assert "nn, hgb, lr" in reason and "focal" not in reason
-    name, reason = recommend([row("nn", 0.8, None, 9.0), row("lr", 0.7, 0.001, 0.1)],
-                             "ap")
-    assert name == "nn" and "every other candidate is worse" in reason
+    # lr is tied on the test (p 0.12) but two standard errors below: not it.
+    assert name == "hgb"
+    assert "2 candidates are within one standard error of the best" in reason
+    assert "(nn, hgb)" in reason and "3 of the 4 candidates are tied" in reason
+    name, reason = recommend([row("nn", 0.8, None, None, 9.0),
+                              row("lr", 0.7, 4.0, 0.001, 0.1)], "ap")
+    assert name == "nn" and "no other candidate is within one standard error" in reason
