@@ -4,10 +4,7 @@ Build (warnings are errors): ``python -m sphinx -W -b html doc doc/_build/html``
 No network is used: intersphinx is off.
 """
 
-import importlib
-import inspect
 import os
-import pkgutil
 import re
 import sys
 from pathlib import Path
@@ -17,6 +14,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import imbestimators  # noqa: E402
+from imbestimators.utils.discovery import all_public_objects  # noqa: E402
 
 project = "imbestimators"
 author = "The imbestimators developers"
@@ -65,20 +63,9 @@ sphinx_gallery_conf = {
 
 
 def _public_callables():
-    modules = ["imbestimators"] + [
-        info.name
-        for info in pkgutil.walk_packages(imbestimators.__path__, "imbestimators.")
-        if not any(part.startswith("_") for part in info.name.split(".")[1:])
-    ]
-    names = set()
-    for module_name in modules:
-        module = importlib.import_module(module_name)
-        for name in getattr(module, "__all__", []):
-            obj = getattr(module, name)
-            if inspect.isclass(obj) or inspect.isfunction(obj):
-                # documented where it lives: the public package of its private module
-                names.add(f"{obj.__module__.split('._')[0]}.{name}")
-    return names
+    # documented where it lives: the public package of its private module
+    return {f"{obj.__module__.split('._')[0]}.{name}"
+            for _, name, obj in all_public_objects()}
 
 
 def _documented(api_rst):
