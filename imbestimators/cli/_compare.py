@@ -12,6 +12,8 @@ from sklearn.model_selection import StratifiedKFold
 from sklearn.pipeline import Pipeline
 from tqdm.auto import tqdm
 
+from skorch.callbacks import EarlyStopping
+
 from ..neural import NeuralClassifier
 from ._candidates import CANDIDATES
 from ._metrics import COST, METRICS, scores
@@ -147,12 +149,17 @@ def _fit_fold(name, model, X, y, fold, train, test):
 
 
 def _history(model):
-    """Per-epoch losses of the network inside ``model``, if it holds one."""
+    """Per-epoch losses of the network inside ``model``, if it holds one, and
+    the epoch whose weights early stopping restored (None without it)."""
     while not isinstance(model, NeuralClassifier):
         if not hasattr(model, "steps"):
             return None
         model = model.steps[-1][1]
-    return [
+    epochs = [
         {"train_loss": epoch.get("train_loss"), "valid_loss": epoch.get("valid_loss")}
         for epoch in model.history_
     ]
+    restored = next((cb.best_epoch_ for _, cb in model.net_.callbacks_
+                     if isinstance(cb, EarlyStopping) and cb.load_best
+                     and getattr(cb, "best_epoch_", None)), None)
+    return {"epochs": epochs, "restored": restored}

@@ -43,8 +43,10 @@ def precision_recall(results, y_index, positive, points=None):
     return figure
 
 
-def confusion_matrices(results, y_index, classes, cost_matrix):
-    """One confusion matrix per candidate, from its out-of-fold decisions."""
+def confusion_matrices(results, y_index, classes, cost_matrix, normalize=None):
+    """One confusion matrix per candidate, from its out-of-fold decisions:
+    counts, or with ``normalize='true'`` the rates per true class (each row
+    sums to 1: recall on the diagonal)."""
     from matplotlib.figure import Figure
 
     columns = min(3, len(results))
@@ -56,7 +58,8 @@ def confusion_matrices(results, y_index, classes, cost_matrix):
         ConfusionMatrixDisplay.from_predictions(
             y_index, decide(result.oof_proba, cost_matrix),
             labels=np.arange(len(classes)), display_labels=labels, ax=ax,
-            colorbar=False, values_format="d",  # counts, never 1e+04
+            colorbar=False, normalize=normalize,
+            values_format=".2f" if normalize else "d",  # counts, never 1e+04
         )
         ax.set_title(result.name, fontsize="medium")
     for ax in axes.flat[len(results):]:
@@ -97,12 +100,19 @@ def training_curves(results):
     axes = figure.subplots(rows, columns, squeeze=False)
     for ax, result in zip(axes.flat, networks):
         for fold, history in result.histories:
-            epochs = np.arange(1, len(history) + 1)
-            line, = ax.plot(epochs, [h["train_loss"] for h in history],
+            losses = history["epochs"]
+            epochs = np.arange(1, len(losses) + 1)
+            line, = ax.plot(epochs, [h["train_loss"] for h in losses],
                             label=f"fold {fold + 1}")
-            valid = [h["valid_loss"] for h in history]
+            valid = [h["valid_loss"] for h in losses]
             if all(v is not None for v in valid):
                 ax.plot(epochs, valid, linestyle="--", color=line.get_color())
+            restored = history["restored"]
+            if restored is not None:  # the weights early stopping kept
+                curve = valid if all(v is not None for v in valid) else [
+                    h["train_loss"] for h in losses]
+                ax.plot(restored, curve[restored - 1], "*", markersize=10,
+                        color=line.get_color())
         ax.set(title=result.name, xlabel="epoch", ylabel="loss")
         ax.title.set_fontsize("medium")
     axes.flat[0].legend(fontsize="small")

@@ -152,6 +152,9 @@ def _plots(out, dataset, results, cost_matrix, points, notify):
         "confusion_matrices.png": confusion_matrices(
             results[:N_MATRICES], y_index, dataset.classes, cost_matrix
         ),
+        "confusion_rates.png": confusion_matrices(
+            results[:N_MATRICES], y_index, dataset.classes, cost_matrix, normalize="true"
+        ),
         "training_curves.png": training_curves(results),
         "reliability.png": (reliability(results[:N_CURVES], y_index, positive)
                             if len(dataset.classes) == 2 else None),
@@ -218,6 +221,9 @@ def _blocks(dataset, results, failed, rows, images, *, metric, cost_matrix, cv, 
                           "the folds (multiclass: micro-averaged over the classes)."),
         "confusion_matrices.png": ("Confusion matrices",
                                    "Out-of-fold decisions of the best candidates."),
+        "confusion_rates.png": ("Confusion rates",
+                                "The same decisions as rates of each true class (rows "
+                                "sum to 1; the diagonal is each class's recall)."),
         "reliability.png": ("Reliability",
                             "Out-of-fold probability of the positive class against how "
                             "often it is right, in ten bins of equal size: class "
@@ -225,7 +231,9 @@ def _blocks(dataset, results, failed, rows, images, *, metric, cost_matrix, cv, 
                             "(probabilities too high)."),
         "training_curves.png": ("Training curves",
                                 "Loss per epoch of the networks, one line per fold "
-                                "(dashed: validation part used for early stopping)."),
+                                "(dashed: validation part used for early stopping; a "
+                                "star: the epoch whose weights early stopping "
+                                "restored)."),
     }
     for name, (title, caption) in captions.items():
         if name in images:

@@ -72,7 +72,7 @@ def test_report_files_and_scores_on_shared_folds(binary_csv, tmp_path, capsys):
     html = (out / "report.html").read_text()
     images = re.findall(r'<img src="([^"]+)"', html)
     assert set(images) == {"pr_curves.png", "confusion_matrices.png", "training_curves.png",
-                           "reliability.png"}
+                           "reliability.png", "confusion_rates.png"}
     for image in images:
         assert (out / image).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     markdown = (out / "report.md").read_text()
@@ -338,6 +338,12 @@ def test_confusion_matrices_print_large_counts_as_integers():
                                 np.array(["no", "yes"]), None)
     texts = {t.get_text() for t in figure.axes[0].texts}
     assert texts == {"12000", "0", "345"}
+    # Rates per true class: 200 of the 12 000 negatives flagged, all positives.
+    proba[:200] = [0.1, 0.9]
+    figure = confusion_matrices([SimpleNamespace(name="m", oof_proba=proba)], y_index,
+                                np.array(["no", "yes"]), None, normalize="true")
+    texts = sorted(t.get_text() for t in figure.axes[0].texts)
+    assert texts == sorted(["0.98", "0.02", "0.00", "1.00"])  # 11800/12000, 200/12000
 
 
 def test_with_a_cost_matrix_the_candidates_do_not_count_the_imbalance_twice(
@@ -463,3 +469,20 @@ def test_unreachable_dask_scheduler_is_one_line(binary_csv, capsys, monkeypatch)
     lines = capsys.readouterr().err.strip().splitlines()
     assert status == 2 and len(lines) == 1
     assert "--dask-scheduler 'tcp://10.9.9.9:8786': cannot connect" in lines[0]
+
+
+def test_training_curves_know_the_restored_epoch():
+    from imbestimators.cli._compare import _history
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(300, 4))
+    y = (X[:, 0] + rng.normal(size=300) > 1.2).astype(int)
+    net = NeuralClassifier(early_stopping=True, max_epochs=40, n_iter_no_change=5,
+                           hidden_layer_sizes=(32,), random_state=0).fit(X, y)
+    history = _history(make_pipeline(StandardScaler(), net))
+    valid = [h["valid_loss"] for h in history["epochs"]]
+    restored = history["restored"]
+    assert len(valid) == len(net.history_) and restored is not None
+    # The restored epoch is the best validation loss (to early stopping's tol).
+    assert valid[restored - 1] <= min(valid) + net.tol
+    assert _history(NeuralClassifier(max_epochs=2).fit(X, y))["restored"] is None
