@@ -258,7 +258,11 @@ def test_default_candidates_are_the_ones_promised():
     from imbestimators.cli._candidates import Context
 
     context = Context(best=[("a", LogisticRegression()), ("b", LogisticRegression())])
-    models = {name: CANDIDATES[name].factory(context) for name in _check_configs(None)}
+    import importlib.util
+
+    models = {name: CANDIDATES[name].factory(context) for name in _check_configs(None)
+              if CANDIDATES[name].requires is None
+              or importlib.util.find_spec(CANDIDATES[name].requires) is not None}
     expected_nn = {
         "nn_cross_entropy": {"loss": "cross_entropy", "class_weight": None},
         "nn_class_weight": {"class_weight": "balanced"},
