@@ -383,6 +383,15 @@ default=None
             sample_weight = check_sample_weight(
                 sample_weight, y, ensure_non_negative=True
             )
+            weighted = np.bincount(y_index, weights=sample_weight,
+                                   minlength=len(self.classes_)) > 0
+            if weighted.sum() < 2:
+                raise ValueError(
+                    "sample_weight gives positive weight to a single class "
+                    f"({self.classes_[weighted].tolist()!r} of "
+                    f"{self.classes_.tolist()!r}); the blend needs at least 2 classes "
+                    "with weight."
+                )
         self.cost_matrix_ = (
             None if self.cost_matrix is None
             else check_cost_matrix(self.cost_matrix, self.classes_)

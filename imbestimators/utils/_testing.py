@@ -23,6 +23,20 @@ _MINI_BATCH_REASON = (
     "(scikit-learn's MLPClassifier passes only with the full-batch lbfgs solver)."
 )
 
+# A second constructor set per estimator, through the same checks: the
+# options that change the network, the loss or the blend.
+SECOND_PARAMS = {
+    "NeuralClassifier": dict(
+        max_epochs=40, hidden_layer_sizes=(32,), learning_rate=3e-3, loss="focal",
+        ensemble_size=2, piecewise_bins=None, learning_rate_schedule="cosine",
+        weight_decay=0.0,
+    ),
+    "WeightedStackingClassifier": dict(
+        estimators=[("lr", LogisticRegression()), ("nb", GaussianNB())], cv=2,
+        blend="fitted", recalibrate=False, scoring="average_precision",
+    ),
+}
+
 EXPECTED_FAILED_CHECKS = {
     "NeuralClassifier": {
         "check_sample_weight_equivalence_on_dense_data": _MINI_BATCH_REASON,
@@ -31,9 +45,10 @@ EXPECTED_FAILED_CHECKS = {
 }
 
 
-def estimator_instance(Estimator):
-    """An instance of ``Estimator`` set up for the common checks."""
-    return clone(Estimator(**INIT_PARAMS.get(Estimator.__name__, {})))
+def estimator_instance(Estimator, params=INIT_PARAMS):
+    """An instance of ``Estimator`` set up for the common checks (with
+    ``params=SECOND_PARAMS``, the second constructor set)."""
+    return clone(Estimator(**params.get(Estimator.__name__, {})))
 
 
 def expected_failed_checks(estimator):
