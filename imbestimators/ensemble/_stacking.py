@@ -383,15 +383,6 @@ default=None
             sample_weight = check_sample_weight(
                 sample_weight, y, ensure_non_negative=True
             )
-            weighted = np.bincount(y_index, weights=sample_weight,
-                                   minlength=len(self.classes_)) > 0
-            if weighted.sum() < 2:
-                raise ValueError(
-                    "sample_weight gives positive weight to a single class "
-                    f"({self.classes_[weighted].tolist()!r} of "
-                    f"{self.classes_.tolist()!r}); the blend needs at least 2 classes "
-                    "with weight."
-                )
         self.cost_matrix_ = (
             None if self.cost_matrix is None
             else check_cost_matrix(self.cost_matrix, self.classes_)
@@ -491,7 +482,7 @@ default=None
         self.fitted_weights_ = np.zeros(len(bases))
         self.fitted_weights_[kept] = fitted
         # The best base on all rows, first of equals (as _best_member picks).
-        best = np.eye(n_kept)[int(np.nanargmax(self.oof_scores_individual_[kept]))]
+        best = np.eye(n_kept)[self._first_best(self.oof_scores_individual_[kept])]
         self.weights_ = np.zeros(len(bases))
         self.weights_[kept] = _mixed(mix, fitted, best)
         self.recalibration_ = (
@@ -510,7 +501,20 @@ default=None
         sw = None if sample_weight is None else sample_weight[rows]
         scores = [self._score(scorer, self.oof_predictions_[rows, i], y[rows], sw)
                   for i in kept]
-        return np.eye(len(kept))[int(np.nanargmax(scores))]
+        return np.eye(len(kept))[self._first_best(scores)]
+
+    def _first_best(self, scores):
+        """Index of the best score (the first of equals); a named error when no
+        base has a score (e.g. average precision with no weighted positive)."""
+        scores = np.asarray(scores, dtype=float)
+        if np.all(np.isnan(scores)):
+            raise ValueError(
+                f"scoring={self.scoring!r} is undefined (NaN) for every base on these "
+                "rows: does sample_weight leave a single class with positive weight, "
+                "or a fold without the positive class? Give both classes weight, or "
+                "use scoring='neg_log_loss'."
+            )
+        return int(np.nanargmax(scores))
 
     def _candidates(self):
         """The (mix, recalibrated) blends the nested folds compare, a mix being
