@@ -1,6 +1,6 @@
 """How long ``imbestimators compare`` takes on a user-sized raw CSV, per candidate.
 
-Two tables from ``../shared/data/raw`` (found by ``get_data_home``): the
+Two tables from ``../shared/data/raw`` (or ``$IMBESTIMATORS_DATA/raw``): the
 flights table subsampled to 50 000 rows with its 14 raw feature columns
 (strings, dates, missing values), and the SMS spam text set (one free-text
 column). Each runs ``compare`` as a user would (``--quick`` and the default),
@@ -51,8 +51,8 @@ def main(argv=None):
     parser.add_argument("--n-jobs", type=int, default=1)
     parser.add_argument("--out", default="benchmarks/results/compare")
     args = parser.parse_args(argv)
-    home = get_data_home(start=Path(__file__).resolve().parent)
-    if home is None:
+    home = get_data_home() or Path(__file__).resolve().parents[2] / "shared" / "data"
+    if not home.is_dir():
         parser.error("no dataset collection: set IMBESTIMATORS_DATA")
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)

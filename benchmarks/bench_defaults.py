@@ -55,8 +55,8 @@ from sklearn.preprocessing import StandardScaler, label_binarize  # noqa: E402
 from imbestimators import NeuralClassifier  # noqa: E402
 from imbestimators.datasets import get_data_home, load_csv  # noqa: E402
 
-# The collection: ../shared/data beside the checkout, or $IMBESTIMATORS_DATA.
-DATA = get_data_home(start=Path(__file__).resolve().parent) or Path("shared/data")
+# The collection: $IMBESTIMATORS_DATA, else ../shared/data beside the checkout.
+DATA = get_data_home() or Path(__file__).resolve().parents[2] / "shared" / "data"
 
 # Fixed once, before any choice was made on them: the tabular sets sorted by
 # size and dealt alternately, so that each half spans small, medium and large

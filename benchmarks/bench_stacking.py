@@ -77,8 +77,8 @@ from imbestimators.datasets import get_data_home, load_csv  # noqa: E402
 from imbestimators.metrics import make_cost_scorer  # noqa: E402
 from imbestimators.metrics._precomputed import PrecomputedClassifier  # noqa: E402
 
-# The collection: ../shared/data beside the checkout, or $IMBESTIMATORS_DATA.
-DATA = get_data_home(start=Path(__file__).resolve().parent) or Path("shared/data")
+# The collection: $IMBESTIMATORS_DATA, else ../shared/data beside the checkout.
+DATA = get_data_home() or Path(__file__).resolve().parents[2] / "shared" / "data"
 COSTS = [[0.0, 1.0], [5.0, 0.0]]  # a missed positive costs 5 false alarms
 SCORINGS = ("average_precision", "neg_log_loss", "cost")
 RULES = ("auto", "fitted", "uniform", "best_oof", "sk_stacking")

@@ -12,6 +12,12 @@ from pathlib import Path
 # Document (and run the examples against) the source tree next to this file,
 # whatever version is installed.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+# The gallery runs the examples in this process: they find the project's
+# collection beside the checkout through the variable the package reads
+# (without it they fall back to bundled or generated data, and say so).
+_SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
+if _SHARED.is_dir():
+    os.environ.setdefault("IMBESTIMATORS_DATA", str(_SHARED))
 
 import imbestimators  # noqa: E402
 from imbestimators.utils.discovery import all_public_objects  # noqa: E402

@@ -38,7 +38,8 @@ from imbestimators.datasets import get_data_home, load_csv, load_ecoli
 from imbestimators.losses import get_loss
 from imbestimators.metrics import expected_cost, make_cost_scorer
 
-# The project's dataset collection (../shared/data beside a checkout), if found.
+# The project's dataset collection, if IMBESTIMATORS_DATA names it (the docs
+# build sets it to ../shared/data).
 shared = get_data_home()
 if shared is not None:
     name, (X, y) = "satimage", load_csv(shared / "satimage.csv.gz")

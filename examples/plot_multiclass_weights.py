@@ -36,9 +36,9 @@ from imbestimators import NeuralClassifier
 from imbestimators.datasets import get_data_home, load_csv
 
 torch.set_num_threads(1)
-# The project's dataset collection (../shared/data beside a checkout); in a
-# fresh clone without it, a generated problem with the same class sizes
-# stands in (the numbers below are then about that problem).
+# The project's dataset collection, if IMBESTIMATORS_DATA names it (the docs
+# build sets it to ../shared/data); without it, a generated problem with the
+# same class sizes stands in (the numbers below are then about that problem).
 shared = get_data_home()
 if shared is not None:
     X, y = load_csv(shared / "mc_glass.csv.gz")

@@ -38,7 +38,8 @@ from sklearn.preprocessing import StandardScaler
 from imbestimators import NeuralClassifier, WeightedStackingClassifier
 from imbestimators.datasets import get_data_home, load_csv, load_yeast_me2
 
-# The project's dataset collection (../shared/data beside a checkout), if found.
+# The project's dataset collection, if IMBESTIMATORS_DATA names it (the docs
+# build sets it to ../shared/data).
 shared = get_data_home()
 if shared is not None:
     X, y = load_csv(shared / "ozone_level_8hr.csv.gz", as_frame=True)

@@ -33,9 +33,10 @@ from imbestimators import NeuralClassifier
 from imbestimators.datasets import get_data_home, load_csv
 
 torch.set_num_threads(1)
-# The project's dataset collection (../shared/data beside a checkout); in a
-# fresh clone without it, a generated corpus of the same shape stands in (the
-# numbers below are then about that corpus, not about real messages).
+# The project's dataset collection, if IMBESTIMATORS_DATA names it (the docs
+# build sets it to ../shared/data); without it, a generated corpus of the
+# same shape stands in (the numbers below are then about that corpus, not
+# about real messages).
 shared = get_data_home()
 if shared is not None:
     X, y = load_csv(shared / "text_sms_spam.csv.gz", as_frame=True)

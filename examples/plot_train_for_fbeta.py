@@ -41,7 +41,8 @@ from imbestimators.datasets import get_data_home, load_csv, load_yeast_me2
 from imbestimators.losses import SoftFBetaLoss
 
 torch.set_num_threads(1)
-# The project's dataset collection (../shared/data beside a checkout), if found.
+# The project's dataset collection, if IMBESTIMATORS_DATA names it (the docs
+# build sets it to ../shared/data).
 shared = get_data_home()
 if shared is not None:
     name, (X, y) = "us_crime", load_csv(shared / "us_crime.csv.gz")

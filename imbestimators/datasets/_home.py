@@ -1,4 +1,4 @@
-"""Where the project's collection of real datasets lives (not in the package)."""
+"""Where a collection of larger datasets lives (never in the package)."""
 
 import os
 from pathlib import Path
@@ -6,54 +6,42 @@ from pathlib import Path
 ENV = "IMBESTIMATORS_DATA"
 
 
-def get_data_home(data_home=None, *, start=None):
+def get_data_home(data_home=None):
     """The folder of a dataset collection (``<name>.csv.gz`` files), or None.
 
-    The package ships two small datasets; the larger collection this project
-    benchmarks on (``shared/data`` beside a checkout) is found here, in the
-    spirit of scikit-learn's ``data_home``, by the first of:
-
-    1. ``data_home``, when given (it must exist);
-    2. the environment variable ``IMBESTIMATORS_DATA``;
-    3. a ``shared/data`` folder in ``start`` (default: the current directory)
-       or one of its parents, then beside the package's own checkout.
+    The package ships two small datasets and needs nothing else. Examples,
+    benchmarks and tests that use a larger collection find it here, in the
+    spirit of scikit-learn's ``data_home``: ``data_home`` when given, else
+    the environment variable ``IMBESTIMATORS_DATA``, else None.
 
     Parameters
     ----------
     data_home : str or path-like, default=None
-    start : str or path-like, default=None
-        Where the upward search begins (default: the current directory).
+        The folder; it must exist.
 
     Returns
     -------
     path : pathlib.Path or None
-        None when no collection is found: callers fall back to bundled or
-        generated data, and say so.
+        None when neither is set: callers fall back to bundled or generated
+        data, and say so.
 
     Examples
     --------
     >>> from imbestimators.datasets import get_data_home
-    >>> get_data_home(start="/") is None or get_data_home().is_dir()
+    >>> get_data_home() is None or get_data_home().is_dir()
     True
     """
-    if data_home is not None:
-        path = Path(data_home)
-        if not path.is_dir():
-            raise ValueError(f"data_home={str(data_home)!r} is not a folder.")
-        return path
-    if os.environ.get(ENV):
-        path = Path(os.environ[ENV])
-        if not path.is_dir():
-            raise ValueError(f"{ENV}={str(path)!r} is not a folder.")
-        return path
-    here = Path(start if start is not None else Path.cwd()).resolve()
-    package = Path(__file__).resolve().parent
-    for base in (here, package):
-        for parent in (base, *base.parents):
-            candidate = parent / "shared" / "data"
-            if candidate.is_dir():
-                return candidate
-    return None
+    if data_home is None:
+        data_home = os.environ.get(ENV) or None
+        name = ENV
+    else:
+        name = "data_home"
+    if data_home is None:
+        return None
+    path = Path(data_home)
+    if not path.is_dir():
+        raise ValueError(f"{name}={str(data_home)!r} is not a folder.")
+    return path
 
 
 def fetch_csv(name, data_home=None, *, as_frame=False):
@@ -88,7 +76,7 @@ def fetch_csv(name, data_home=None, *, as_frame=False):
     if home is None:
         raise FileNotFoundError(
             f"no dataset collection found for {name!r}: set {ENV} or pass data_home "
-            "(a folder of <name>.csv.gz files, e.g. the project's shared/data)."
+            "(a folder of <name>.csv.gz files)."
         )
     path = home / f"{name}.csv.gz"
     if not path.is_file():
