@@ -13,7 +13,14 @@ from sklearn.utils.multiclass import type_of_target
 from ..datasets import load_yeast_me2
 from ..metrics import positive_class
 from ..utils import check_cost_matrix
-from ._columns import DEFAULT_NA_VALUES, ColumnKinds, _shorten, column_kinds, preprocessor
+from ._columns import (
+    DEFAULT_NA_VALUES,
+    ColumnKinds,
+    ToNumbers,
+    _shorten,
+    column_kinds,
+    preprocessor,
+)
 
 
 class InputError(Exception):
@@ -85,8 +92,7 @@ def load_dataset(path, target, text_columns=(), quick=False, na_values=(), seed=
     kinds = column_kinds(frame, y, text_columns, na_values, notices)
     if not kinds.used:
         raise InputError(f"{name} has no usable feature columns (notices above).")
-    numeric_like = [c for c in kinds.numeric if c in frame.columns]
-    missing = frame[numeric_like].apply(pd.to_numeric, errors="coerce").isna().sum()
+    missing = ToNumbers().transform(frame[kinds.numeric]).isna().sum()
     if missing.any():
         nan_columns = list(missing.index[missing > 0])
         notices.append(

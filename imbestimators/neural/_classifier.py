@@ -145,7 +145,8 @@ default='adam'
         ``min(0.03, 30 / n_train)`` for ``n_train`` training rows: a prior
         whose weight against the data falls as ``1 / n`` (strong under a
         thousand rows, negligible above ten thousand); 0 with an optimizer
-        class of your own, which may take no ``weight_decay``. Chosen on the
+        class of your own, which may take no ``weight_decay``. Set when the
+        network is built (a warm start or ``partial_fit`` keeps it). Chosen on the
         tuning half of the defaults benchmark and confirmed on the other half
         (see the defaults guide).
     optimizer_params : dict, default=None
