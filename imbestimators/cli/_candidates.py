@@ -19,6 +19,7 @@ from imblearn.ensemble import (
 )
 from imblearn.over_sampling import SMOTE, RandomOverSampler
 from imblearn.pipeline import make_pipeline as make_imb_pipeline
+from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.decomposition import TruncatedSVD
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.linear_model import LogisticRegression
@@ -144,13 +145,34 @@ def _logreg_plain(context):
     return _logreg(context, None)
 
 
+class _LeadingComponents(TransformerMixin, BaseEstimator):
+    """TruncatedSVD to ``n_components``, or fewer on a smaller vocabulary.
+
+    The TF-IDF vocabulary is learned per fold, so its size is known only at
+    fit: TruncatedSVD needs fewer components than features.
+    """
+
+    def __init__(self, n_components=100, random_state=None):
+        self.n_components = n_components
+        self.random_state = random_state
+
+    def fit(self, X, y=None):
+        n_components = min(self.n_components, X.shape[1] - 1)
+        self.svd_ = (TruncatedSVD(n_components, random_state=self.random_state).fit(X)
+                     if n_components >= 1 else None)
+        return self
+
+    def transform(self, X):
+        return X.toarray() if self.svd_ is None else self.svd_.transform(X)
+
+
 def _hgb(context, class_weight):
     model = HistGradientBoostingClassifier(
         class_weight=class_weight, max_iter=50 if context.quick else 200,
         early_stopping=not context.quick, random_state=context.seed,
     )
     if context.sparse:  # trees need dense input: reduce the TF-IDF matrix first
-        return make_pipeline(TruncatedSVD(100, random_state=context.seed), model)
+        return make_pipeline(_LeadingComponents(100, random_state=context.seed), model)
     return model
 
 

@@ -149,9 +149,12 @@ def test_text_column_is_sparse_tfidf_into_the_network(tmp_path, capsys):
                            "--configs", "nn_class_weight,hgb_class_weight"])
     captured = capsys.readouterr()
     assert status == 0, captured.err
-    [nn_line] = [line for line in captured.out.splitlines()
-                 if line[:1].isdigit() and "nn_class_weight" in line]
-    assert float(nn_line.split()[2]) > 0.9  # average precision on separable text
+    # Average precision on separable text; the trees read a 100-component SVD
+    # of the TF-IDF matrix, here of a vocabulary of fewer than 30 words.
+    for name in ("nn_class_weight", "hgb_class_weight"):
+        [line] = [line for line in captured.out.splitlines()
+                  if line[:1].isdigit() and name in line]
+        assert float(line.split()[2]) > 0.9, line
 
 
 def test_multiclass(tmp_path, make_table, capsys):
