@@ -223,7 +223,7 @@ def _compare(args, argv, client=None):
         _notify("one GPU trains one network at a time: running the fits one by one.")
         n_jobs = 1
 
-    positive = int(np.searchsorted(classes, dataset.positive))
+    positive = dataset.positive_index
     context = Context(
         seed=args.seed, quick=args.quick, device=args.device, sparse=dataset.sparse,
         scoring=Scorer(metric, classes, positive, cost_matrix), cost_matrix=cost_matrix,
@@ -240,7 +240,7 @@ def _compare(args, argv, client=None):
     print(f"{len(names)} candidates × {cv} stratified folds{repeats} (the same folds for "
           f"all), ranked by {metric}; device {device}.")
 
-    folds = make_folds(np.searchsorted(classes, dataset.y), cv, args.repeats, args.seed)
+    folds = make_folds(dataset.y_index, cv, args.repeats, args.seed)
     with _backend(client) as dask_jobs:
         results = run_candidates(dataset, names, context, metric=metric, folds=folds,
                                  n_jobs=dask_jobs or n_jobs, notify=_notify)
@@ -256,7 +256,7 @@ def _compare(args, argv, client=None):
     if len(classes) == 2:
         shown = {r.name for r in best[:N_POINTS]} | {recommended, args.select}
         points = operating_points([r for r in best if r.name in shown],
-                                  np.searchsorted(classes, dataset.y), positive,
+                                  dataset.y_index, positive,
                                   folds[:cv], metric, cost_matrix)
         print(describe(recommended, points[recommended], dataset.positive))
     if args.out is not None:

@@ -66,8 +66,8 @@ def make_folds(y_index, cv, repeats, seed):
 
 def run_candidates(dataset, names, context, *, metric, folds, n_jobs, notify):
     """Fit every candidate on every fold; plain candidates first, then ensembles."""
-    y_index = np.searchsorted(dataset.classes, dataset.y)
-    positive = int(np.searchsorted(dataset.classes, dataset.positive))
+    y_index = dataset.y_index
+    positive = dataset.positive_index
     plain = [n for n in names if not CANDIDATES[n].ensemble]
     ensembles = [n for n in names if CANDIDATES[n].ensemble]
     total = len(names) * len(folds)

@@ -12,6 +12,7 @@ from sklearn.utils.multiclass import type_of_target
 
 from ..datasets import load_yeast_me2
 from ..metrics import positive_class
+from ..utils._labels import label_positions
 from ..utils import check_cost_matrix
 from ._columns import (
     DEFAULT_NA_VALUES,
@@ -42,6 +43,16 @@ class Dataset:
     kinds: ColumnKinds = None
     notices: list = field(default_factory=list)
     description: str = ""
+
+    @property
+    def y_index(self):
+        """Position of each row's label in ``classes``."""
+        return label_positions(self.y, self.classes)
+
+    @property
+    def positive_index(self):
+        """Position of ``positive`` in ``classes``."""
+        return int(label_positions([self.positive], self.classes)[0])
 
 
 QUICK_ROWS = 10_000  # --quick subsamples larger tables to this many rows

@@ -18,6 +18,7 @@ from sklearn.preprocessing import label_binarize
 
 from ..metrics import decide as _decide_labels
 from ..metrics import expected_cost
+from ..utils._labels import label_positions
 
 METRICS = ("average_precision", "balanced_accuracy", "f1", "roc_auc")
 COST = "expected_cost"
@@ -95,7 +96,7 @@ class Scorer:
                 f"{array(self.cost_matrix)})")
 
     def __call__(self, estimator, X, y):
-        y_index = np.searchsorted(self.classes, y)
+        y_index = label_positions(y, self.classes)
         proba = estimator.predict_proba(X)
         value = scores(y_index, proba, self.positive, self.cost_matrix, [self.metric])
         return -value[self.metric] if self.metric == COST else value[self.metric]

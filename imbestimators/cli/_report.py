@@ -144,8 +144,8 @@ def _plots(out, dataset, results, cost_matrix, points, notify):
         return {}
     from ._plots import confusion_matrices, precision_recall, reliability, training_curves
 
-    y_index = np.searchsorted(dataset.classes, dataset.y)
-    positive = int(np.searchsorted(dataset.classes, dataset.positive))
+    y_index = dataset.y_index
+    positive = dataset.positive_index
     images = {
         "pr_curves.png": precision_recall(results[:N_CURVES], y_index, positive,
                                           points),
@@ -255,8 +255,8 @@ _CALIBRATION_TEXT = (
 
 
 def _calibration_table(results, dataset):
-    y_index = np.searchsorted(dataset.classes, dataset.y)
-    positive = int(np.searchsorted(dataset.classes, dataset.positive))
+    y_index = dataset.y_index
+    positive = dataset.positive_index
     labels = np.arange(len(dataset.classes))
     cells = []
     for result in results:

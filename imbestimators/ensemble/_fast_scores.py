@@ -9,6 +9,8 @@ anything else goes through the scorer.
 
 import numpy as np
 
+from ..utils._labels import label_positions
+
 
 def _binary_curve(y, score, weight):
     """Cumulative weighted true and false positives at each distinct
@@ -69,7 +71,7 @@ def fast_score(scoring, classes, y, proba, sample_weight=None, positive=1):
         if weight.sum() <= 0:
             return None
         eps = np.finfo(proba.dtype).eps
-        p = np.clip(proba[np.arange(len(y)), np.searchsorted(classes, y)], eps, 1 - eps)
+        p = np.clip(proba[np.arange(len(y)), label_positions(y, classes)], eps, 1 - eps)
         return float(-np.average(-np.log(p), weights=weight))
     function = _RANKING.get(scoring)
     if function is None or len(classes) != 2:

@@ -24,6 +24,7 @@ from ..metrics import check_scoring_positive, decide
 from ..metrics._precomputed import PrecomputedClassifier
 from ..utils import check_cost_matrix
 from ..utils._compat import BaseComposition, StrOptions, check_sample_weight, safe_indexing
+from ..utils._labels import label_positions
 from ..utils._persistence import checked_state, stamped_state
 from ._fast_scores import fast_score
 from ._weights import (
@@ -378,7 +379,7 @@ default=None
                 "y must contain samples of at least 2 classes; got 1 class: "
                 f"{self.classes_.tolist()!r}."
             )
-        y_index = np.searchsorted(self.classes_, y)
+        y_index = label_positions(y, self.classes_)
         if sample_weight is not None:
             sample_weight = check_sample_weight(
                 sample_weight, y, ensure_non_negative=True
@@ -748,7 +749,7 @@ default=None
 
     def _score(self, scorer, proba, y, sample_weight):
         positive = (1 if self.pos_label_ is None
-                    else int(np.searchsorted(self.classes_, self.pos_label_)))
+                    else int(label_positions([self.pos_label_], self.classes_)[0]))
         fast = fast_score(self.scoring, self.classes_, y, proba, sample_weight, positive)
         if fast is not None:
             return fast

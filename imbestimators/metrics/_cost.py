@@ -6,6 +6,7 @@ from sklearn.utils import check_consistent_length, column_or_1d
 from sklearn.utils.multiclass import unique_labels
 
 from ..utils import check_cost_matrix
+from ..utils._labels import label_positions
 
 
 def expected_cost(y_true, y_pred, cost_matrix, labels=None, sample_weight=None):
@@ -57,8 +58,8 @@ def expected_cost(y_true, y_pred, cost_matrix, labels=None, sample_weight=None):
         raise ValueError("expected_cost needs at least one sample; y_true is empty.")
     labels = _cost_labels(y_true, y_pred, cost_matrix, labels)
     matrix = check_cost_matrix(cost_matrix, labels)
-    rows = _positions(y_true, labels, "y_true")
-    costs = matrix[rows, _positions(y_pred, labels, "y_pred")]
+    rows = label_positions(y_true, labels, name="y_true")
+    costs = matrix[rows, label_positions(y_pred, labels, name="y_pred")]
     if sample_weight is None:
         return float(costs.mean())
     sample_weight = column_or_1d(sample_weight).astype(np.float64)
@@ -145,17 +146,3 @@ def _cost_labels(y_true, y_pred, cost_matrix, labels):
             "label each row and column of cost_matrix stands for."
         )
     return labels
-
-
-def _positions(y, labels, name):
-    """Positions of the values of ``y`` in ``labels`` (any order, any dtype)."""
-    sorter = np.argsort(labels, kind="stable")
-    index = np.clip(np.searchsorted(labels, y, sorter=sorter), 0, len(labels) - 1)
-    positions = sorter[index]
-    unknown = labels[positions] != y
-    if np.any(unknown):
-        raise ValueError(
-            f"{name} contains labels {np.unique(y[unknown]).tolist()!r} that are not "
-            f"in labels {labels.tolist()!r}."
-        )
-    return positions

@@ -26,6 +26,7 @@ from ..losses import BaseLoss, ExpectedCostLoss, check_loss
 from ..metrics import check_scoring_positive, decide
 from ..utils import check_class_weight, check_cost_matrix, check_device
 from ..utils._compat import HasMethods, Interval, StrOptions, check_sample_weight
+from ..utils._labels import label_positions
 from ..utils._persistence import checked_state, stamped_state
 from ._batching import Batches, TensorData, as_tensor, check_class_counts, training_batches
 from ._callbacks import ValidationScoring
@@ -470,7 +471,7 @@ default='auto'
                     "NeuralClassifier needs samples of at least 2 classes in y; "
                     f"got 1 class: {self.classes_.tolist()!r}."
                 )
-        y_index = self._encode(y)
+        y_index = label_positions(y, self.classes_, labels_name="classes_")
         has_weights = sample_weight is not None
         sample_weight = check_sample_weight(
             sample_weight, X, dtype=np.float64, ensure_non_negative=True
@@ -574,17 +575,6 @@ default='auto'
         self.history_ = self.net_.history
         self.n_iter_ = len(self.history_)
         return self
-
-    def _encode(self, y):
-        index = np.searchsorted(self.classes_, y)
-        index = np.clip(index, 0, len(self.classes_) - 1)
-        unknown = self.classes_[index] != y
-        if np.any(unknown):
-            raise ValueError(
-                f"y contains labels {np.unique(y[unknown]).tolist()!r} that are not "
-                f"in classes_ {self.classes_.tolist()!r}."
-            )
-        return index
 
     def _fitted_loss(self, y_index, class_weight, cost_matrix):
         loss = check_loss(self.loss)
