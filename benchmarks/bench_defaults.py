@@ -104,6 +104,13 @@ NEURAL = {
     # Twice the default bins of the piecewise-linear encoding.
     "NN(balanced,bins16)": dict(class_weight="balanced", piecewise_bins=16,
                                 weight_decay=0.0),
+    # Capacity for large data: finer bins, and with a wider, deeper network;
+    # then bins that grow with the training rows (piecewise_bins='auto').
+    "NN(balanced,bins32)": dict(class_weight="balanced", piecewise_bins=32),
+    "NN(balanced,h256x2,bins32)": dict(class_weight="balanced",
+                                       hidden_layer_sizes=(256, 256), piecewise_bins=32),
+    "NN(balanced,binsauto)": dict(class_weight="balanced", piecewise_bins="auto"),
+    "NN(logit_adjusted,binsauto)": dict(loss="logit_adjusted", piecewise_bins="auto"),
     # The learning rate annealed to 0 over the epochs (cosine), with and
     # without an L2 penalty (an informal probe on the five smallest tuning
     # sets favoured both on small data).

@@ -101,7 +101,7 @@ class NeuralClassifier(ClassifierMixin, BaseEstimator):
         ``piecewise_bins`` encodes them) with the mean and standard deviation
         of the training rows, inside the network (no copy of the data is
         made). Sparse inputs are scaled but not centred.
-    piecewise_bins : int or None, default=8
+    piecewise_bins : int, 'auto' or None, default=8
         Piecewise-linear encoding of each dense feature for the default MLP
         (ignored with ``module`` and for sparse X): the training rows'
         quantiles cut each feature into at most this many bins, and the
@@ -112,7 +112,9 @@ class NeuralClassifier(ClassifierMixin, BaseEstimator):
         about 0.03 (see the defaults guide). The first layer becomes up to
         ``piecewise_bins`` times wider (binary features get one bin); for
         data with many thousands of continuous features, ``None`` feeds the
-        (standardised) features directly.
+        (standardised) features directly. ``'auto'``: finer bins on more
+        data, ``min(32, max(8, n_train // 500))`` (8 bins below 4 500 training
+        rows, 32 from 16 000).
     loss : str, loss object or torch criterion, default='cross_entropy'
         A name from :func:`imbestimators.losses.available_losses`, a loss of
         :mod:`imbestimators.losses` (its parameters are tunable as
@@ -288,7 +290,8 @@ default='auto'
         "dropout": [Interval(Real, 0, 1, closed="left")],
         "ensemble_size": [Interval(Integral, 1, None, closed="left")],
         "standardize": ["boolean"],
-        "piecewise_bins": [None, Interval(Integral, 1, None, closed="left")],
+        "piecewise_bins": [None, StrOptions({"auto"}),
+                           Interval(Integral, 1, None, closed="left")],
         "loss": "no_validation",
         "class_weight": [None, dict, StrOptions({"balanced"})],
         "cost_matrix": [None, "array-like", dict],
@@ -659,8 +662,11 @@ default='auto'
 
     def _build_net(self, X, train_rows, n_outputs, loss, device, random_state, n_train):
         if self._encodes(X):
+            n_bins = self.piecewise_bins
+            if n_bins == "auto":
+                n_bins = min(32, max(8, n_train // 500))
             lower, inv_width, columns, mean, scale = quantile_bins(
-                X, train_rows, self.piecewise_bins, random_state
+                X, train_rows, n_bins, random_state
             )
             network = self._build_module(len(mean), n_outputs)
             if not self.standardize:
