@@ -28,7 +28,14 @@ from ..utils import check_class_weight, check_cost_matrix, check_device
 from ..utils._compat import HasMethods, Interval, StrOptions, check_sample_weight
 from ..utils._labels import label_positions
 from ..utils._persistence import checked_state, stamped_state
-from ._batching import Batches, TensorData, as_tensor, check_class_counts, training_batches
+from ._batching import (
+    Batches,
+    TensorData,
+    as_tensor,
+    check_class_counts,
+    sparse_csr,
+    training_batches,
+)
 from ._callbacks import ValidationScoring
 from ._guards import (
     DivergenceGuard,
@@ -100,7 +107,8 @@ class NeuralClassifier(ClassifierMixin, BaseEstimator):
         Standardise the network's inputs (the encoded features when
         ``piecewise_bins`` encodes them) with the mean and standard deviation
         of the training rows, inside the network (no copy of the data is
-        made). Sparse inputs are scaled but not centred.
+        made). Sparse inputs are divided by each column's largest absolute
+        value, not centred (as ``MaxAbsScaler``).
     piecewise_bins : int, 'auto' or None, default=8
         Piecewise-linear encoding of each dense feature for the default MLP
         (ignored with ``module`` and for sparse X): the training rows'
@@ -544,13 +552,15 @@ default='auto'
             else torch.as_tensor(rows, dtype=torch.long, device=device)
             for rows in (train_rows, valid_rows)
         ]
-        train = TensorData(X_t, y_t, w_t, parts[0], device)
+        sparse_batches = self._sparse_batches(X)
+        train = TensorData(X_t, y_t, w_t, parts[0], device, sparse_batches)
         check_class_counts(
             np.bincount(y_index if train_rows is None else y_index[train_rows],
                         minlength=len(self.classes_)),
             self.classes_, batch_size, sampling,
         )
-        valid = None if parts[1] is None else TensorData(X_t, y_t, w_t, parts[1], device)
+        valid = (None if parts[1] is None
+                 else TensorData(X_t, y_t, w_t, parts[1], device, sparse_batches))
 
         with _seeded_torch(seed, device):
             if not incremental:
@@ -656,6 +666,11 @@ default='auto'
         return self.module is None and self.piecewise_bins is not None \
             and not sp.issparse(X)
 
+    def _sparse_batches(self, X):
+        """Whether batches of X reach the network as sparse tensors: only the
+        library's MLP reads them (a user's module gets dense batches)."""
+        return self.module is None and sp.issparse(X)
+
     def _rescales(self, X):
         """Whether the network rescales X before its first layer."""
         return self.standardize or self._encodes(X)
@@ -674,7 +689,7 @@ default='auto'
             module = PiecewiseLinear(network, lower, inv_width, columns, mean, scale)
         else:
             module = self._build_module(X.shape[1], n_outputs)
-            _check_module_output(module, X, n_outputs)
+            _check_module_output(module, X, n_outputs, self._sparse_batches(X))
             if self.standardize:
                 mean, scale = column_mean_scale(X, train_rows)
                 module = Standardized(module, mean, scale)
@@ -797,7 +812,8 @@ default='auto'
         asynchronous = device.type == "cuda"
         with out_of_memory_hint(self, X, "to predict"), torch.inference_mode(), \
                 self.net_.autocast():
-            data = TensorData(as_tensor(X, device), device=device)
+            data = TensorData(as_tensor(X, device), device=device,
+                              sparse_batches=self._sparse_batches(X))
             logits = None
             for start, (Xb, _, _) in zip(range(0, len(data), block), Batches(data, block)):
                 out = _padded_forward(module, Xb, block).reshape(Xb.shape[0], -1)
@@ -1008,15 +1024,16 @@ def _prior_shift(loss, class_weight, n_classes):
 
 def _padded_forward(module, X, block):
     rows = X.shape[0]
-    if rows < block:
+    if rows < block and X.layout == torch.strided:
         X = torch.cat([X, X.new_zeros((block - rows,) + X.shape[1:])])
     return module(X)[:rows]
 
 
-def _check_module_output(module, X, n_outputs):
+def _check_module_output(module, X, n_outputs, sparse_batches):
     probe = as_tensor(X[:2], "cpu")
     if not isinstance(probe, torch.Tensor):
-        probe = torch.from_numpy(probe.toarray())
+        probe = (sparse_csr(probe, "cpu") if sparse_batches
+                 else torch.from_numpy(probe.toarray()))
     was_training = module.training
     module.eval()
     try:

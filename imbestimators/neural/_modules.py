@@ -4,8 +4,10 @@ training rows."""
 import numpy as np
 import scipy.sparse as sp
 import torch
-from sklearn.utils.sparsefuncs import mean_variance_axis
+from sklearn.utils.sparsefuncs import min_max_axis
 from torch import nn
+
+from ._batching import csr_tensor, sparse_product
 
 ACTIVATIONS = {
     "relu": nn.ReLU,
@@ -89,10 +91,15 @@ class MLP(nn.Module):
                 torch.empty(ensemble_size, 1, fan_out).uniform_(-bound, bound)))
 
     def forward(self, X):
+        sparse = X.layout == torch.sparse_csr
         if "layers" in self._modules:  # one network
-            return self.layers(X)
+            if not sparse:
+                return self.layers(X)
+            first = self.layers[0]
+            return self.layers[1:](sparse_product(X, first.weight.t()) + first.bias)
         k, last = self.ensemble_size, len(self.weights) - 1
-        h = (X @ self.weights[0]).reshape(X.shape[0], k, -1)
+        h = sparse_product(X, self.weights[0]) if sparse else X @ self.weights[0]
+        h = h.reshape(X.shape[0], k, -1)
         h = h.transpose(0, 1) + self.biases[0]  # (k, n, width)
         for i in range(1, last + 1):
             h = self.dropout(self.activation(h))
@@ -127,19 +134,27 @@ class Standardized(nn.Module):
         self.register_buffer("inv_scale", 1.0 / torch.as_tensor(scale, dtype=torch.float32))
 
     def forward(self, X):
+        if X.layout == torch.sparse_csr:  # scaled, not centred: the mean is 0
+            columns = X.col_indices()
+            return self.network(csr_tensor(X.crow_indices(), columns,
+                                           X.values() * self.inv_scale[columns], X.shape))
         return self.network((X - self.mean) * self.inv_scale)
 
 
 def column_mean_scale(X, rows=None, chunk_size=65536):
-    """Column means and standard deviations of ``X[rows]`` in float64.
+    """Column centres and scales of ``X[rows]`` in float64.
 
-    Dense data is read in chunks so no float64 copy of ``X`` is made. Sparse
-    data is scaled but not centred (as ``StandardScaler(with_mean=False)``),
-    which keeps the meaning of its zeros. Constant columns get scale 1.
+    Dense data: means and standard deviations, read in chunks so no float64
+    copy of ``X`` is made. Sparse data is neither centred (which keeps the
+    meaning of its zeros) nor divided by its standard deviation, but by its
+    largest absolute value (as ``MaxAbsScaler``): a rare word's TF-IDF column
+    has a tiny standard deviation, and dividing by it makes the rarest words
+    the loudest inputs (see the defaults guide). Constant columns get scale 1.
     """
     if sp.issparse(X):
-        _, var = mean_variance_axis((X if rows is None else X[rows]).tocsr(), axis=0)
+        low, high = min_max_axis((X if rows is None else X[rows]).tocsr(), axis=0)
         mean = np.zeros(X.shape[1])
+        scale = np.maximum(np.abs(low), np.abs(high)).astype(np.float64)
     else:
         n = X.shape[0] if rows is None else len(rows)
 
@@ -149,8 +164,7 @@ def column_mean_scale(X, rows=None, chunk_size=65536):
                 yield X[start:stop] if rows is None else X[rows[start:stop]]
 
         mean = sum(c.sum(axis=0, dtype=np.float64) for c in chunks()) / n
-        var = sum(((c - mean) ** 2).sum(axis=0) for c in chunks()) / n
-    scale = np.sqrt(var)
+        scale = np.sqrt(sum(((c - mean) ** 2).sum(axis=0) for c in chunks()) / n)
     scale[~(scale > 10 * np.finfo(np.float32).eps)] = 1.0
     return mean, scale
 

@@ -93,16 +93,30 @@ def test_random_state_none_does_not_reseed_torch(imbalanced):
     assert torch.equal(torch.rand(3), after_fit)
 
 
-def test_sparse_input_matches_dense(imbalanced):
+@pytest.mark.parametrize("ensemble_size", [1, 3])
+def test_sparse_input_matches_dense(imbalanced, ensemble_size):
     X, y = imbalanced
     X = np.where(np.abs(X) > 1, X, 0).astype(np.float32)
     # Sparse inputs are not encoded piecewise-linearly: compare like with like.
-    params = dict(FAST, standardize=False, piecewise_bins=None)
+    params = dict(FAST, standardize=False, piecewise_bins=None, ensemble_size=ensemble_size)
     dense = NeuralClassifier(**params).fit(X, y)
     sparse = NeuralClassifier(**params).fit(sp.csr_matrix(X), y)
     np.testing.assert_allclose(
         sparse.predict_proba(sp.csr_matrix(X)), dense.predict_proba(X), rtol=1e-5
     )
+
+
+def test_sparse_input_is_divided_by_its_largest_absolute_value(imbalanced):
+    X, y = imbalanced
+    X = np.where(np.abs(X) > 1, 3 * X, 0).astype(np.float32)
+    X[:, 2] = 0.0  # an empty column keeps scale 1
+    largest = np.abs(X).max(axis=0)
+    largest[largest == 0] = 1.0
+    scaled = NeuralClassifier(**FAST).fit(sp.csr_matrix(X), y)
+    by_hand = NeuralClassifier(**FAST, standardize=False, piecewise_bins=None).fit(
+        X / largest, y)
+    np.testing.assert_allclose(scaled.predict_proba(sp.csr_matrix(X)),
+                               by_hand.predict_proba(X / largest), rtol=1e-5)
 
 
 def test_balanced_class_weight_raises_minority_recall(imbalanced):
@@ -410,7 +424,7 @@ def test_validation_split_is_stratified(imbalanced, fraction):
     np.testing.assert_allclose(np.bincount(y[valid]), fraction * counts, atol=1)
 
 
-def test_sparse_input_is_made_dense_one_batch_at_a_time(imbalanced, monkeypatch):
+def test_sparse_input_is_never_made_dense_for_the_mlp(imbalanced, monkeypatch):
     X, y = imbalanced
     X = np.tile(np.where(np.abs(X) > 1, X, 0), (4, 1)).astype(np.float32)  # 1600 rows
     y = np.tile(y, 4)
@@ -423,10 +437,16 @@ def test_sparse_input_is_made_dense_one_batch_at_a_time(imbalanced, monkeypatch)
         return to_dense(self, *args, **kwargs)
 
     monkeypatch.setattr(sp.csr_matrix, "toarray", spy)
-    clf = NeuralClassifier(batch_size=64, **{**FAST, "max_epochs": 2}).fit(X_sparse, y)
+    mlp = NeuralClassifier(batch_size=64, **{**FAST, "max_epochs": 2}).fit(X_sparse, y)
+    np.testing.assert_allclose(mlp.predict_proba(X_sparse).sum(axis=1), 1.0)
+    assert densified == []
+    # A user's module gets dense batches, one at a time.
+    module = torch.nn.Sequential(torch.nn.Linear(X.shape[1], 8), torch.nn.ReLU(),
+                                 torch.nn.Linear(8, 1))
+    users = NeuralClassifier(module=module, batch_size=64, max_epochs=2).fit(X_sparse, y)
     assert densified and max(densified) <= 64
     densified.clear()
-    proba = clf.predict_proba(X_sparse)
+    proba = users.predict_proba(X_sparse)
     assert densified and max(densified) < X.shape[0]
     assert sum(densified) == X.shape[0]
     np.testing.assert_allclose(proba.sum(axis=1), 1.0)

