@@ -24,7 +24,7 @@ from sklearn.decomposition import TruncatedSVD
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import StandardScaler
+from sklearn.preprocessing import MaxAbsScaler, StandardScaler
 
 from ..ensemble import WeightedStackingClassifier
 from ..neural import NeuralClassifier
@@ -127,8 +127,11 @@ def _nn_oversampling(context):
 
 
 def _logreg(context, class_weight):
+    # TF-IDF columns are divided by their largest value, not their standard
+    # deviation, which would make the rarest words the loudest (on the
+    # bird-strike remarks of benchmarks/bench_text.py: AP 0.43 against 0.69).
     return make_pipeline(
-        StandardScaler(with_mean=not context.sparse),
+        MaxAbsScaler() if context.sparse else StandardScaler(),
         LogisticRegression(class_weight=class_weight, max_iter=1000),
     )
 

@@ -11,13 +11,15 @@ import pandas as pd
 import pytest
 import scipy.sparse as sp
 from sklearn.impute import SimpleImputer
+from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import average_precision_score
 from sklearn.model_selection import StratifiedKFold, cross_validate
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from imbestimators.cli import main
-from imbestimators.cli._candidates import CANDIDATES, Candidate
+from imbestimators.cli._candidates import CANDIDATES, Candidate, Context
 from imbestimators.cli._data import load_dataset
 from imbestimators.neural import NeuralClassifier
 
@@ -493,3 +495,27 @@ def test_training_curves_know_the_restored_epoch():
     # The restored epoch is the best validation loss (to early stopping's tol).
     assert valid[restored - 1] <= min(valid) + net.tol
     assert _history(NeuralClassifier(max_epochs=2).fit(X, y))["restored"] is None
+
+
+def test_text_features_are_not_divided_by_their_standard_deviation():
+    # One informative word among many rare ones: dividing a TF-IDF column by
+    # its standard deviation makes a rare word as loud as the informative one.
+    rng = np.random.default_rng(0)
+
+    def documents(n):
+        y = (rng.random(n) < 0.2).astype(int)
+        text = [" ".join([*rng.choice([f"w{i}" for i in range(1500)], 6), "common"]
+                         + (["alpha"] if rng.random() < (0.7 if label else 0.1) else []))
+                for label in y]
+        return np.array(text), y
+
+    (train, y_train), (test, y_test) = documents(600), documents(2000)
+    linear = CANDIDATES["logreg_class_weight"].factory(Context(sparse=True))
+    by_deviation = make_pipeline(StandardScaler(with_mean=False),
+                                 LogisticRegression(class_weight="balanced", max_iter=1000))
+    scores = []
+    for model in (linear, by_deviation):
+        model = make_pipeline(TfidfVectorizer(sublinear_tf=True, min_df=2), model)
+        model.fit(train, y_train)
+        scores.append(average_precision_score(y_test, model.predict_proba(test)[:, 1]))
+    assert scores[0] > scores[1] + 0.1, scores
