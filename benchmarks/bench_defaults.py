@@ -111,6 +111,9 @@ NEURAL = {
                                        hidden_layer_sizes=(256, 256), piecewise_bins=32),
     "NN(balanced,binsauto)": dict(class_weight="balanced", piecewise_bins="auto"),
     "NN(logit_adjusted,binsauto)": dict(loss="logit_adjusted", piecewise_bins="auto"),
+    # Bins cut where a one-feature decision tree separates the classes.
+    "NN(balanced,treebins)": dict(class_weight="balanced", piecewise_strategy="tree"),
+    "NN(logit_adjusted,treebins)": dict(loss="logit_adjusted", piecewise_strategy="tree"),
     # The learning rate annealed to 0 over the epochs (cosine), with and
     # without an L2 penalty (an informal probe on the five smallest tuning
     # sets favoured both on small data).

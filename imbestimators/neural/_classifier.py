@@ -48,8 +48,8 @@ from ._modules import (
     MLP,
     PiecewiseLinear,
     Standardized,
+    bin_edges,
     column_mean_scale,
-    quantile_bins,
 )
 from ._net import PRECISIONS, TensorNet
 
@@ -123,6 +123,12 @@ class NeuralClassifier(ClassifierMixin, BaseEstimator):
         (standardised) features directly. ``'auto'``: finer bins on more
         data, ``min(32, max(8, n_train // 500))`` (8 bins below 4 500 training
         rows, 32 from 16 000).
+    piecewise_strategy : {'quantile', 'tree'}, default='quantile'
+        Where the bins of ``piecewise_bins`` are cut: at the training rows'
+        quantiles, or at the thresholds of a small decision tree that predicts
+        the label from the feature alone (classes balanced; the target-aware
+        bins of Gorishniy et al. 2022), which puts the edges where the
+        classes change.
     loss : str, loss object or torch criterion, default='cross_entropy'
         A name from :func:`imbestimators.losses.available_losses`, a loss of
         :mod:`imbestimators.losses` (its parameters are tunable as
@@ -300,6 +306,7 @@ default='auto'
         "standardize": ["boolean"],
         "piecewise_bins": [None, StrOptions({"auto"}),
                            Interval(Integral, 1, None, closed="left")],
+        "piecewise_strategy": [StrOptions({"quantile", "tree"})],
         "loss": "no_validation",
         "class_weight": [None, dict, StrOptions({"balanced"})],
         "cost_matrix": [None, "array-like", dict],
@@ -336,6 +343,7 @@ default='auto'
         ensemble_size=1,
         standardize=True,
         piecewise_bins=8,
+        piecewise_strategy="quantile",
         loss="cross_entropy",
         class_weight=None,
         cost_matrix=None,
@@ -368,6 +376,7 @@ default='auto'
         self.ensemble_size = ensemble_size
         self.standardize = standardize
         self.piecewise_bins = piecewise_bins
+        self.piecewise_strategy = piecewise_strategy
         self.loss = loss
         self.class_weight = class_weight
         self.cost_matrix = cost_matrix
@@ -426,7 +435,8 @@ default='auto'
         Parameters
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Training data; sparse data is made dense one batch at a time.
+            Training data; sparse data is never made dense as a whole (the MLP
+            reads each sparse batch as it is; a custom module gets it dense).
         y : array-like of shape (n_samples,)
             Labels of any kind (strings, {-1, 1}, non-contiguous integers).
         sample_weight : array-like of shape (n_samples,), default=None
@@ -565,8 +575,8 @@ default='auto'
         with _seeded_torch(seed, device):
             if not incremental:
                 self.net_ = self._build_net(
-                    X, _statistics_rows(train_rows, sample_weight), n_outputs, loss,
-                    device, random_state, n_train,
+                    X, y_index, _statistics_rows(train_rows, sample_weight), n_outputs,
+                    loss, device, random_state, n_train,
                 )
                 self.net_.initialize()
             generator = torch.Generator(device=device).manual_seed(seed)
@@ -675,13 +685,15 @@ default='auto'
         """Whether the network rescales X before its first layer."""
         return self.standardize or self._encodes(X)
 
-    def _build_net(self, X, train_rows, n_outputs, loss, device, random_state, n_train):
+    def _build_net(self, X, y_index, train_rows, n_outputs, loss, device, random_state,
+                   n_train):
         if self._encodes(X):
             n_bins = self.piecewise_bins
             if n_bins == "auto":
                 n_bins = min(32, max(8, n_train // 500))
-            lower, inv_width, columns, mean, scale = quantile_bins(
-                X, train_rows, n_bins, random_state
+            lower, inv_width, columns, mean, scale = bin_edges(
+                X, train_rows, n_bins, random_state,
+                y=y_index if self.piecewise_strategy == "tree" else None,
             )
             network = self._build_module(len(mean), n_outputs)
             if not self.standardize:

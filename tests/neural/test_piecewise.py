@@ -10,7 +10,7 @@ from sklearn.model_selection import train_test_split
 from imbestimators import NeuralClassifier
 from imbestimators.datasets import load_csv
 from imbestimators.neural import MLP, PiecewiseLinear
-from imbestimators.neural._modules import Standardized, quantile_bins
+from imbestimators.neural._modules import Standardized, bin_edges
 
 FAST = dict(max_epochs=10, hidden_layer_sizes=(16,), learning_rate=1e-2, random_state=0)
 
@@ -40,7 +40,7 @@ def _reference_encoding(X, n_bins):
 @pytest.mark.parametrize("n_bins", [1, 4, 8])
 def test_encoding_matches_its_definition(n_bins):
     X = _mixed_features()
-    lower, inv_width, columns, mean, scale = quantile_bins(
+    lower, inv_width, columns, mean, scale = bin_edges(
         X, None, n_bins, np.random.RandomState(0))
     expected = _reference_encoding(X, n_bins)
     # binary feature: one bin; constant: one; 3-valued: two
@@ -57,7 +57,7 @@ def test_encoding_matches_its_definition(n_bins):
 
 def test_values_outside_the_training_range_saturate():
     X = _mixed_features()
-    layer = PiecewiseLinear(torch.nn.Identity(), *quantile_bins(
+    layer = PiecewiseLinear(torch.nn.Identity(), *bin_edges(
         X, None, 8, np.random.RandomState(0))[:3])
     far = np.full((2, X.shape[1]), 0.0, dtype=np.float32)
     far[0, 0], far[1, 0] = -1e6, 1e6
@@ -68,7 +68,7 @@ def test_values_outside_the_training_range_saturate():
 
 def test_gradients_reach_the_inputs():
     X = torch.from_numpy(_mixed_features(50)).requires_grad_()
-    layer = PiecewiseLinear(torch.nn.Identity(), *quantile_bins(
+    layer = PiecewiseLinear(torch.nn.Identity(), *bin_edges(
         X.detach().numpy(), None, 4, np.random.RandomState(0))[:3])
     layer(X).sum().backward()
     # d/dx of the sum over bins is the inverse width of the bin x lies in
@@ -78,9 +78,9 @@ def test_gradients_reach_the_inputs():
 def test_large_data_uses_a_seeded_subsample_close_to_all_rows():
     rng = np.random.RandomState(0)
     X = rng.exponential(size=(50_000, 2)).astype(np.float32)
-    full = quantile_bins(X, None, 8, np.random.RandomState(0), max_rows=len(X))
-    first = quantile_bins(X, None, 8, np.random.RandomState(1), max_rows=5_000)
-    again = quantile_bins(X, None, 8, np.random.RandomState(1), max_rows=5_000)
+    full = bin_edges(X, None, 8, np.random.RandomState(0), max_rows=len(X))
+    first = bin_edges(X, None, 8, np.random.RandomState(1), max_rows=5_000)
+    again = bin_edges(X, None, 8, np.random.RandomState(1), max_rows=5_000)
     np.testing.assert_array_equal(first[0], again[0])
     # every inner edge within 0.03 of its rank among all rows
     ranks = np.array([[np.mean(X[:, j] < edge) for edge in first[0][j, 1:]]
