@@ -55,6 +55,29 @@ def test_encoding_matches_its_definition(n_bins):
                                (expected - expected.mean(axis=0)) / spread, atol=1e-4)
 
 
+def test_tree_bins_put_an_edge_where_the_class_changes():
+    # The positives are the rows above 0.93 of a uniform feature: no quantile
+    # edge of 8 bins is near it, a tree on the labels splits there.
+    rng = np.random.RandomState(0)
+    X = rng.rand(3000, 1)
+    y = (X[:, 0] > 0.93).astype(int)
+    quantile = bin_edges(X, None, 8, np.random.RandomState(0))[0][0]
+    tree = bin_edges(X, None, 8, np.random.RandomState(0), y=y)[0][0]
+    assert np.min(np.abs(quantile - 0.93)) > 0.04
+    assert np.min(np.abs(tree - 0.93)) < 0.005
+    # The edges stay sorted and span the feature's training range.
+    assert np.all(np.diff(tree[tree > 0]) > 0) and tree[0] == pytest.approx(X.min())
+
+
+def test_tree_bins_fall_back_to_quantiles_without_a_split():
+    X = _mixed_features()
+    y = np.zeros(len(X), dtype=int)  # one class: nothing to split
+    with_tree = bin_edges(X, None, 8, np.random.RandomState(0), y=y)
+    plain = bin_edges(X, None, 8, np.random.RandomState(0))
+    for a, b in zip(with_tree, plain):
+        np.testing.assert_allclose(a, b)
+
+
 def test_values_outside_the_training_range_saturate():
     X = _mixed_features()
     layer = PiecewiseLinear(torch.nn.Identity(), *bin_edges(
