@@ -1,12 +1,13 @@
 """What every loss of the catalogue shares: parameters, shapes, weighting."""
 
 import copy
+import functools
 import inspect
 
 import torch
 from torch import nn
 
-from ._functional import per_class_tensor
+from ._functional import check_n_classes, check_targets, n_classes_of, per_class_tensor
 
 _REDUCTIONS = ("mean", "sum", "none")
 
@@ -20,9 +21,18 @@ class BaseLoss(nn.Module):
     work on an estimator holding it. ``forward(logits, target, sample_weight=None)``
     takes raw scores, never probabilities.
 
+    Parameters are validated when the loss is built, by :meth:`set_params`
+    and by :meth:`with_training_info`, never per batch. ``forward`` brings
+    logits and targets to one of two layouts, checks that every per-class
+    parameter has one entry per class of the logits and that every target is
+    one of those classes, forms the per-sample weights, and hands over to the
+    loss's formula: ``_per_sample_loss`` (then the weighted mean), or
+    ``_loss`` for a loss of the whole batch.
+
     Subclasses list in ``_fitted_params`` the constructor arguments that
     :class:`~imbestimators.NeuralClassifier` fills in from the training labels
-    (``class_weight``, ``class_counts``, ``class_priors``, ``cost_matrix``).
+    (``class_weight``, ``class_counts``, ``class_priors``, ``cost_matrix``):
+    each has one entry (or row) per class.
 
     Examples
     --------
@@ -37,12 +47,34 @@ class BaseLoss(nn.Module):
 
     _fitted_params = ("class_weight",)
 
-    def __init__(self):  # the hyper-parameters are the subclasses' arguments
-        super().__init__()
-
     # Batch-level losses (Dice, F-beta, AUC …) need both classes in a batch;
     # NeuralClassifier then defaults to stratified mini-batches.
     _batch_level = False
+
+    # Losses defined for one logit per sample only.
+    _binary_only = False
+
+    # Whether forward checks that every target is a class (one host read per
+    # batch); NeuralClassifier, whose targets are its own encoding, turns it off.
+    _validate_targets = True
+
+    def __init__(self):  # the hyper-parameters are the subclasses' arguments
+        super().__init__()
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        init = cls.__dict__.get("__init__")
+        if init is None:
+            return
+
+        @functools.wraps(init)
+        def validated_init(self, *args, **params):
+            init(self, *args, **params)
+            # Once, after the outermost constructor has set every parameter.
+            if type(self).__init__ is validated_init:
+                self._check_params()
+
+        cls.__init__ = validated_init
 
     @classmethod
     def _get_param_names(cls):
@@ -87,6 +119,7 @@ class BaseLoss(nn.Module):
                     f"valid parameters are {valid}."
                 )
             setattr(self, name, value)
+        self._check_params()
         return self
 
     def __repr__(self):
@@ -153,6 +186,52 @@ class BaseLoss(nn.Module):
                 setattr(fitted, name, value)
         fitted._check_params()
         return fitted
+
+    def forward(self, logits, target, sample_weight=None):
+        """The loss of ``logits`` for ``target``.
+
+        Parameters
+        ----------
+        logits : torch.Tensor
+            Raw scores: shape (N,), (N, 1) or (N, 1, d1, ...) for one logit
+            per sample (binary), (N, C) or (N, C, d1, ...) for C classes.
+        target : torch.Tensor
+            Class indices, of shape (N,) or (N, d1, ...).
+        sample_weight : torch.Tensor of shape (N,), default=None
+            Weight of each sample in the weighted mean (times ``class_weight``
+            of its class).
+
+        Returns
+        -------
+        loss : torch.Tensor
+            A scalar, or the per-sample losses with ``reduction='none'``.
+        """
+        logits, target, binary = split_logits(logits, target)
+        if self._binary_only and not binary:
+            raise ValueError(
+                f"{type(self).__name__} takes one logit per sample, of shape (N,), "
+                f"(N, 1) or (N, 1, d1, ...); got logits {tuple(logits.shape)} for target "
+                f"{tuple(target.shape)}."
+            )
+        n_classes = n_classes_of(logits, binary)
+        for name in self._fitted_params:
+            check_n_classes(name, getattr(self, name), n_classes)
+        if self._validate_targets:
+            check_targets(target, n_classes)
+        weight = sample_weights(target, sample_weight, self._class_weights(), logits)
+        return self._loss(logits, target, binary, weight)
+
+    def _class_weights(self):
+        """Per-class weights of the weighted mean, or ``None`` (all 1)."""
+        return self.class_weight
+
+    def _loss(self, logits, target, binary, weight):
+        """The loss of the batch, from the checked inputs and per-sample weights."""
+        return self._reduce(self._per_sample_loss(logits, target, binary), weight)
+
+    def _per_sample_loss(self, logits, target, binary):
+        """One loss per element of ``target``; the formula of the loss."""
+        raise NotImplementedError
 
     def _check_params(self):
         """Validate constructor arguments; subclasses extend this."""

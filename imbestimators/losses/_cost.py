@@ -4,12 +4,10 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from ._base import BaseLoss, sample_weights, split_logits
+from ._base import BaseLoss
 from ._functional import (
-    check_n_classes,
     check_number,
     check_per_class,
-    n_classes_of,
     per_class_tensor,
     require,
     target_log_probs,
@@ -92,21 +90,13 @@ class ExpectedCostLoss(BaseLoss):
                     f"finite, non-negative costs; got {self.cost_matrix!r}."
                 )
 
-    def forward(self, logits, target, sample_weight=None):
-        logits, target, binary = split_logits(logits, target)
-        self._check_params()
+    def _per_sample_loss(self, logits, target, binary):
         require(self, "cost_matrix", "C[i, j]: cost of predicting j for true class i")
-        n_classes = n_classes_of(logits, binary)
-        cost = np.asarray(self.cost_matrix, dtype=np.float64)
-        check_n_classes("cost_matrix", cost, n_classes)
-        check_n_classes("class_weight", self.class_weight, n_classes)
-        cost_rows = per_class_tensor(cost, logits)[target.long()]
+        cost_rows = per_class_tensor(self.cost_matrix, logits)[target.long()]
         if binary:
             expected = (cost_rows[..., 0] * torch.exp(F.logsigmoid(-logits))
                         + cost_rows[..., 1] * torch.exp(F.logsigmoid(logits)))
         else:
             expected = (cost_rows.movedim(-1, 1) * torch.softmax(logits, dim=1)).sum(1)
         log_pt, _ = target_log_probs(logits, target, binary)
-        per_sample = expected - self.ce_weight * log_pt
-        weight = sample_weights(target, sample_weight, self.class_weight, logits)
-        return self._reduce(per_sample, weight)
+        return expected - self.ce_weight * log_pt

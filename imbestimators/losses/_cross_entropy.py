@@ -3,7 +3,7 @@
 import numpy as np
 import torch.nn.functional as F
 
-from ._base import BaseLoss, sample_weights, split_logits
+from ._base import BaseLoss
 from ._functional import check_number, check_per_class, per_class_tensor, require
 
 
@@ -72,22 +72,14 @@ class CrossEntropyLoss(BaseLoss):
             return None
         return -np.log(weight)
 
-    def forward(self, logits, target, sample_weight=None):
-        logits, target, binary = split_logits(logits, target)
+    def _per_sample_loss(self, logits, target, binary):
         eps = self.label_smoothing
         if binary:
             soft_target = target.to(logits.dtype)
             if eps:
                 soft_target = soft_target * (1.0 - eps) + eps / 2.0
-            per_sample = F.binary_cross_entropy_with_logits(
-                logits, soft_target, reduction="none"
-            )
-        else:
-            per_sample = F.cross_entropy(
-                logits, target.long(), reduction="none", label_smoothing=eps
-            )
-        weight = sample_weights(target, sample_weight, self.class_weight, logits)
-        return self._reduce(per_sample, weight)
+            return F.binary_cross_entropy_with_logits(logits, soft_target, reduction="none")
+        return F.cross_entropy(logits, target.long(), reduction="none", label_smoothing=eps)
 
 
 class WeightedBCELoss(BaseLoss):
@@ -134,6 +126,7 @@ class WeightedBCELoss(BaseLoss):
     """
 
     _fitted_params = ("class_weight", "class_counts")
+    _binary_only = True
 
     def __init__(self, *, pos_weight=None, class_counts=None, class_weight=None,
                  reduction="mean"):
@@ -181,18 +174,8 @@ class WeightedBCELoss(BaseLoss):
             return None
         return -np.log(weight)
 
-    def forward(self, logits, target, sample_weight=None):
-        logits, target, binary = split_logits(logits, target)
-        if not binary:
-            raise ValueError(
-                "WeightedBCELoss takes one logit per sample, of shape (N,), (N, 1) "
-                f"or (N, 1, d1, ...); got logits {tuple(logits.shape)} for target "
-                f"{tuple(target.shape)}."
-            )
-        self._check_params()
+    def _per_sample_loss(self, logits, target, binary):
         pos_weight = per_class_tensor([self._pos_weight()], logits)
-        per_sample = F.binary_cross_entropy_with_logits(
+        return F.binary_cross_entropy_with_logits(
             logits, target.to(logits.dtype), reduction="none", pos_weight=pos_weight
         )
-        weight = sample_weights(target, sample_weight, self.class_weight, logits)
-        return self._reduce(per_sample, weight)

@@ -6,7 +6,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from ._base import BaseLoss, sample_weights, split_logits
+from ._base import BaseLoss
 from ._functional import (
     check_n_classes,
     check_number,
@@ -99,18 +99,14 @@ class FocalLoss(BaseLoss):
             check_per_class("alpha", self.alpha)
         check_per_class("class_weight", self.class_weight)
 
-    def forward(self, logits, target, sample_weight=None):
-        logits, target, binary = split_logits(logits, target)
-        self._check_params()
-        n_classes = n_classes_of(logits, binary)
-        check_n_classes("class_weight", self.class_weight, n_classes)
+    def _per_sample_loss(self, logits, target, binary):
         log_pt, log_not_pt = target_log_probs(logits, target, binary)
         per_sample = _focal_term(log_pt, log_not_pt, self.gamma)
         if self.alpha is not None:
+            n_classes = n_classes_of(logits, binary)
             alpha_t = _alpha_t(self.alpha, target, binary, n_classes, logits)
             per_sample = per_sample * alpha_t
-        weight = sample_weights(target, sample_weight, self.class_weight, logits)
-        return self._reduce(per_sample, weight)
+        return per_sample
 
 
 def _alpha_t(alpha, target, binary, n_classes, like):
@@ -258,16 +254,12 @@ class ClassBalancedLoss(BaseLoss):
         weights = self.class_weights()
         return None if np.any(weights <= 0) else -np.log(weights)
 
-    def forward(self, logits, target, sample_weight=None):
-        logits, target, binary = split_logits(logits, target)
-        self._check_params()
-        weights = self.class_weights()
-        check_n_classes("class_counts", weights, n_classes_of(logits, binary))
+    def _class_weights(self):
+        return self.class_weights()
+
+    def _per_sample_loss(self, logits, target, binary):
         log_pt, log_not_pt = target_log_probs(logits, target, binary)
-        gamma = self.gamma if self.base == "focal" else 0.0
-        per_sample = _focal_term(log_pt, log_not_pt, gamma)
-        weight = sample_weights(target, sample_weight, weights, logits)
-        return self._reduce(per_sample, weight)
+        return _focal_term(log_pt, log_not_pt, self.gamma if self.base == "focal" else 0.0)
 
 
 class AsymmetricLoss(BaseLoss):
@@ -356,16 +348,10 @@ class AsymmetricLoss(BaseLoss):
         neg = factor * log_not_pm
         return -(positive * pos + (1.0 - positive) * neg)
 
-    def forward(self, logits, target, sample_weight=None):
-        logits, target, binary = split_logits(logits, target)
-        self._check_params()
-        check_n_classes("class_weight", self.class_weight, n_classes_of(logits, binary))
+    def _per_sample_loss(self, logits, target, binary):
         if binary:
-            per_sample = self._terms(logits, target.to(logits.dtype))
-        else:
-            per_sample = self._terms(logits, one_hot_like(target, logits)).sum(1)
-        weight = sample_weights(target, sample_weight, self.class_weight, logits)
-        return self._reduce(per_sample, weight)
+            return self._terms(logits, target.to(logits.dtype))
+        return self._terms(logits, one_hot_like(target, logits)).sum(1)
 
 
 class PolyLoss(BaseLoss):
@@ -420,11 +406,6 @@ class PolyLoss(BaseLoss):
         check_number("epsilon", self.epsilon, -1)
         check_per_class("class_weight", self.class_weight)
 
-    def forward(self, logits, target, sample_weight=None):
-        logits, target, binary = split_logits(logits, target)
-        self._check_params()
-        check_n_classes("class_weight", self.class_weight, n_classes_of(logits, binary))
+    def _per_sample_loss(self, logits, target, binary):
         log_pt, log_not_pt = target_log_probs(logits, target, binary)
-        per_sample = -log_pt + self.epsilon * torch.exp(log_not_pt)
-        weight = sample_weights(target, sample_weight, self.class_weight, logits)
-        return self._reduce(per_sample, weight)
+        return -log_pt + self.epsilon * torch.exp(log_not_pt)

@@ -61,6 +61,18 @@ def check_n_classes(name, value, n_classes):
         )
 
 
+def check_targets(target, n_classes):
+    """Raise ``ValueError`` unless every target lies in [0, n_classes - 1]."""
+    if target.numel() == 0:
+        return
+    low, high = float(target.min()), float(target.max())
+    if low < 0 or high > n_classes - 1:
+        raise ValueError(
+            f"target must hold class indices 0 to {n_classes - 1} for the "
+            f"{n_classes} classes of the logits; got values from {low:g} to {high:g}."
+        )
+
+
 def require(loss, name, how):
     """Raise ``ValueError`` when the fitted parameter ``name`` of ``loss`` is missing."""
     if getattr(loss, name) is None:

@@ -6,13 +6,11 @@ the sigmoid/softmax to the raw logits.
 
 import numpy as np
 
-from ._base import BaseLoss, sample_weights, split_logits
+from ._base import BaseLoss
 from ._functional import (
     along_classes,
-    check_n_classes,
     check_number,
     check_per_class,
-    n_classes_of,
     one_hot_like,
     per_class_tensor,
     require,
@@ -109,22 +107,15 @@ class LDAMLoss(BaseLoss):
         quarter = counts ** -0.25
         return self.max_margin * quarter / quarter.max()
 
-    def forward(self, logits, target, sample_weight=None):
-        logits, target, binary = split_logits(logits, target)
-        self._check_params()
-        n_classes = n_classes_of(logits, binary)
-        margins = self.margins()
-        check_n_classes("class_counts", margins, n_classes)
-        check_n_classes("class_weight", self.class_weight, n_classes)
-        delta = per_class_tensor(margins, logits)
+    def _per_sample_loss(self, logits, target, binary):
+        delta = per_class_tensor(self.margins(), logits)
         if binary:
             positive = target.to(logits.dtype)
             shifted = logits - positive * delta[1] + (1.0 - positive) * delta[0]
         else:
             shifted = logits - one_hot_like(target, logits) * along_classes(delta, logits)
         log_pt, _ = target_log_probs(self.scale * shifted, target, binary)
-        weight = sample_weights(target, sample_weight, self.class_weight, logits)
-        return self._reduce(-log_pt, weight)
+        return -log_pt
 
 
 class LogitAdjustedLoss(BaseLoss):
@@ -208,17 +199,11 @@ class LogitAdjustedLoss(BaseLoss):
             correction = correction - np.log(weight)
         return correction
 
-    def forward(self, logits, target, sample_weight=None):
-        logits, target, binary = split_logits(logits, target)
-        self._check_params()
-        n_classes = n_classes_of(logits, binary)
+    def _per_sample_loss(self, logits, target, binary):
         shift = self.tau * self._log_priors()
-        check_n_classes("class_priors", shift, n_classes)
-        check_n_classes("class_weight", self.class_weight, n_classes)
         if binary:
             adjusted = logits + float(shift[1] - shift[0])
         else:
             adjusted = logits + along_classes(per_class_tensor(shift, logits), logits)
         log_pt, _ = target_log_probs(adjusted, target, binary)
-        weight = sample_weights(target, sample_weight, self.class_weight, logits)
-        return self._reduce(-log_pt, weight)
+        return -log_pt

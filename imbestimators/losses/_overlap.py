@@ -13,13 +13,12 @@ and average the per-class losses (macro).
 import torch
 import torch.nn.functional as F
 
-from ._base import BaseLoss, sample_weights, split_logits
+from ._base import BaseLoss
 from ._functional import (
     check_n_classes,
     check_number,
     check_per_class,
     class_probabilities,
-    n_classes_of,
     safe_ratio,
     soft_counts,
 )
@@ -34,12 +33,8 @@ class _SoftCountLoss(BaseLoss):
         # One value per batch: there is no per-sample reduction to check.
         check_per_class("class_weight", self.class_weight)
 
-    def forward(self, logits, target, sample_weight=None):
-        logits, target, binary = split_logits(logits, target)
-        self._check_params()
-        check_n_classes("class_weight", self.class_weight, n_classes_of(logits, binary))
+    def _loss(self, logits, target, binary, weight):
         proba, truth = class_probabilities(logits, target, binary)
-        weight = sample_weights(target, sample_weight, self.class_weight, logits)
         counts = soft_counts(proba, truth, None if weight is None else weight.reshape(-1))
         return self._per_class(*counts).mean()
 
@@ -364,6 +359,7 @@ class LovaszHingeLoss(BaseLoss):
     """
 
     _batch_level = True
+    _binary_only = True
 
     def __init__(self, *, class_weight=None):
         super().__init__()
@@ -381,16 +377,7 @@ class LovaszHingeLoss(BaseLoss):
             )
         return 1
 
-    def forward(self, logits, target, sample_weight=None):
-        logits, target, binary = split_logits(logits, target)
-        if not binary:
-            raise ValueError(
-                "LovaszHingeLoss takes one logit per element, of shape (N,), (N, 1) or "
-                f"(N, 1, d1, ...); got logits {tuple(logits.shape)} for target "
-                f"{tuple(target.shape)}."
-            )
-        self._check_params()
-        weight = sample_weights(target, sample_weight, self.class_weight, logits)
+    def _loss(self, logits, target, binary, weight):
         z, t = logits.reshape(-1), target.reshape(-1).to(logits.dtype)
         w = torch.ones_like(z) if weight is None else weight.reshape(-1)
         errors = 1.0 - z * (2.0 * t - 1.0)

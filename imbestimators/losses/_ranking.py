@@ -3,12 +3,10 @@
 import torch
 import torch.nn.functional as F
 
-from ._base import BaseLoss, sample_weights, split_logits
+from ._base import BaseLoss
 from ._functional import (
-    check_n_classes,
     check_number,
     check_per_class,
-    n_classes_of,
     safe_ratio,
 )
 
@@ -104,11 +102,7 @@ class PairwiseAUCLoss(BaseLoss):
         pair_loss = self._phi(z[:, None] - z[None, :])
         return safe_ratio(w_pos @ pair_loss @ w_neg, w_pos.sum() * w_neg.sum())
 
-    def forward(self, logits, target, sample_weight=None):
-        logits, target, binary = split_logits(logits, target)
-        self._check_params()
-        check_n_classes("class_weight", self.class_weight, n_classes_of(logits, binary))
-        weight = sample_weights(target, sample_weight, self.class_weight, logits)
+    def _loss(self, logits, target, binary, weight):
         if binary:
             z, t = logits.reshape(-1), target.reshape(-1)
             w = torch.ones_like(z) if weight is None else weight.reshape(-1)

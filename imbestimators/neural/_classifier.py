@@ -617,7 +617,11 @@ default='auto'
         }
         if self.class_weight is not None:
             info["class_weight"] = class_weight
-        return loss.with_training_info(**info)
+        loss = loss.with_training_info(**info)
+        # The targets are positions in classes_: checking them every batch
+        # would read the device from the host every batch.
+        loss._validate_targets = False
+        return loss
 
     def _check_scoring(self, y_index):
         if self.scoring is None or callable(self.scoring):

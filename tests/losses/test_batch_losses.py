@@ -1,6 +1,7 @@
 """Batch-level losses (overlap, Lovász, MCC, AUC) against float64 NumPy references."""
 
 import itertools
+from functools import partial
 
 import numpy as np
 import pytest
@@ -262,20 +263,22 @@ def test_lovasz_rejects_multiclass():
 
 
 @pytest.mark.parametrize(
-    "loss, message",
+    "build, message",
     [
-        (SoftFBetaLoss(beta=0.0), "beta"),
-        (DiceLoss(smooth=-1.0), "smooth"),
-        (TverskyLoss(alpha=-0.1), "alpha"),
-        (TverskyLoss(gamma=0.0), "gamma"),
-        (JaccardLoss(class_weight=[1.0, 2.0]), "class_weight"),
-        (PairwiseAUCLoss(surrogate="hinge"), "surrogate"),
-        (PairwiseAUCLoss(margin=-1.0), "margin"),
+        (partial(SoftFBetaLoss, beta=0.0), "beta"),
+        (partial(DiceLoss, smooth=-1.0), "smooth"),
+        (partial(TverskyLoss, alpha=-0.1), "alpha"),
+        (partial(TverskyLoss, gamma=0.0), "gamma"),
+        (partial(JaccardLoss, class_weight=[1.0, 2.0]), "class_weight"),
+        (partial(PairwiseAUCLoss, surrogate="hinge"), "surrogate"),
+        (partial(PairwiseAUCLoss, margin=-1.0), "margin"),
     ],
 )
-def test_bad_parameters_raise(loss, message):
+def test_bad_parameters_raise(build, message):
+    # Out-of-range values when the loss is built, per-class lengths that do
+    # not match the logits at the first batch.
     with pytest.raises(ValueError, match=message):
-        loss(torch.zeros(4, 3), torch.tensor([0, 1, 2, 1]))
+        build()(torch.zeros(4, 3), torch.tensor([0, 1, 2, 1]))
 
 
 def test_auc_on_a_large_batch():

@@ -301,3 +301,38 @@ def test_expected_cost_loss_takes_the_estimators_cost_matrix_in_class_order():
         clf = NeuralClassifier(loss=get_loss("expected_cost", cost_matrix=own),
                                cost_matrix=costs, **TINY).fit(X, labels)
     np.testing.assert_array_equal(clf.loss_.cost_matrix, own)
+
+
+TRAINING_INFO = dict(class_weight=None, class_counts=[30, 10], class_priors=[0.75, 0.25],
+                     cost_matrix=[[0.0, 1.0], [5.0, 0.0]])
+
+
+@pytest.mark.parametrize("name", sorted(_LOSSES))
+def test_every_loss_rejects_a_target_that_is_not_a_class(name):
+    loss = get_loss(name).with_training_info(**TRAINING_INFO)
+    logits = torch.zeros(4)
+    # A binary loss given the label 2, or -1: no class of one logit.
+    for target in ([0, 1, 2, 1], [0, -1, 1, 1]):
+        with pytest.raises(ValueError, match="target must hold class indices 0 to 1"):
+            loss(logits, torch.tensor(target))
+    if name in BINARY_ONLY:
+        return
+    three = get_loss(name).with_training_info(
+        class_counts=[30, 10, 5], class_priors=[0.6, 0.3, 0.1],
+        cost_matrix=np.ones((3, 3)) - np.eye(3))
+    with pytest.raises(ValueError, match="0 to 2 for the 3 classes"):
+        three(torch.zeros(4, 3), torch.tensor([0, 1, 3, 2]))
+
+
+@pytest.mark.parametrize("name, param, bad", [
+    ("focal", "gamma", -1.0), ("cross_entropy", "label_smoothing", 1.0),
+    ("tversky", "alpha", -0.5), ("auc", "surrogate", "hinge"),
+    ("asymmetric", "clip", 1.5), ("ldam", "max_margin", 0.0),
+    ("expected_cost", "cost_matrix", [[0.0, -1.0], [1.0, 0.0]]),
+])
+def test_parameters_are_checked_when_set_not_per_batch(name, param, bad):
+    with pytest.raises(ValueError, match=param):
+        get_loss(name, **{param: bad})
+    loss = get_loss(name)
+    with pytest.raises(ValueError, match=param):
+        loss.set_params(**{param: bad})

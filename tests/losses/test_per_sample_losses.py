@@ -1,5 +1,7 @@
 """Per-sample losses against float64 NumPy references written from their formulas."""
 
+from functools import partial
+
 import numpy as np
 import pytest
 import torch
@@ -364,30 +366,33 @@ def test_missing_training_information_raises(loss, message):
 
 
 @pytest.mark.parametrize(
-    "loss, message",
+    "build, message",
     [
-        (FocalLoss(gamma=-1.0), "gamma"),
-        (FocalLoss(alpha=1.5), "alpha"),
-        (FocalLoss(alpha=0.25), "alpha"),  # a float alpha on multiclass logits
-        (FocalLoss(alpha=[1.0, 2.0]), "alpha"),  # wrong number of classes
-        (ClassBalancedLoss(beta=1.0, class_counts=COUNTS3), "beta"),
-        (ClassBalancedLoss(base="hinge", class_counts=COUNTS3), "base"),
-        (LDAMLoss(max_margin=0.0, class_counts=COUNTS3), "max_margin"),
-        (LDAMLoss(class_counts=COUNTS2), "class_counts"),
-        (LogitAdjustedLoss(tau=-1.0, class_priors=[0.2, 0.3, 0.5]), "tau"),
-        (AsymmetricLoss(clip=1.0), "clip"),
-        (PolyLoss(epsilon=-2.0), "epsilon"),
-        (PolyLoss(class_weight=[1.0, -1.0, 1.0]), "class_weight"),
-        (ExpectedCostLoss(cost_matrix=COST2), "cost_matrix"),
-        (ExpectedCostLoss(cost_matrix=[[0.0, 1.0, 2.0]]), "cost_matrix"),
-        (ExpectedCostLoss(cost_matrix=-COST3), "non-negative"),
-        (ExpectedCostLoss(cost_matrix=np.where(COST3 > 3, np.inf, COST3)), "finite"),
-        (FocalLoss(reduction="avg"), "reduction"),
+        (partial(FocalLoss, gamma=-1.0), "gamma"),
+        (partial(FocalLoss, alpha=1.5), "alpha"),
+        (partial(FocalLoss, alpha=0.25), "alpha"),  # a float alpha on multiclass logits
+        (partial(FocalLoss, alpha=[1.0, 2.0]), "alpha"),  # wrong number of classes
+        (partial(ClassBalancedLoss, beta=1.0, class_counts=COUNTS3), "beta"),
+        (partial(ClassBalancedLoss, base="hinge", class_counts=COUNTS3), "base"),
+        (partial(LDAMLoss, max_margin=0.0, class_counts=COUNTS3), "max_margin"),
+        (partial(LDAMLoss, class_counts=COUNTS2), "class_counts"),
+        (partial(LogitAdjustedLoss, tau=-1.0, class_priors=[0.2, 0.3, 0.5]), "tau"),
+        (partial(AsymmetricLoss, clip=1.0), "clip"),
+        (partial(PolyLoss, epsilon=-2.0), "epsilon"),
+        (partial(PolyLoss, class_weight=[1.0, -1.0, 1.0]), "class_weight"),
+        (partial(ExpectedCostLoss, cost_matrix=COST2), "cost_matrix"),
+        (partial(ExpectedCostLoss, cost_matrix=[[0.0, 1.0, 2.0]]), "cost_matrix"),
+        (partial(ExpectedCostLoss, cost_matrix=-COST3), "non-negative"),
+        (partial(ExpectedCostLoss, cost_matrix=np.where(COST3 > 3, np.inf, COST3)),
+         "finite"),
+        (partial(FocalLoss, reduction="avg"), "reduction"),
     ],
 )
-def test_bad_parameters_raise(loss, message):
+def test_bad_parameters_raise(build, message):
+    # Out-of-range values when the loss is built, per-class lengths that do
+    # not match the logits at the first batch.
     with pytest.raises(ValueError, match=message):
-        loss(torch.zeros(4, 3), torch.tensor([0, 1, 2, 1]))
+        build()(torch.zeros(4, 3), torch.tensor([0, 1, 2, 1]))
 
 
 def test_binary_only_losses_reject_multiclass():
