@@ -111,7 +111,7 @@ NEURAL = {
                                        hidden_layer_sizes=(256, 256), piecewise_bins=32),
     "NN(balanced,binsauto)": dict(class_weight="balanced", piecewise_bins="auto"),
     "NN(logit_adjusted,binsauto)": dict(loss="logit_adjusted", piecewise_bins="auto"),
-    # A shorter budget for large data (a tenth of the fit time target):
+    # A shorter budget for large data (the fit-time target against LightGBM):
     # 20 epochs, with and without the cosine schedule.
     "NN(balanced,ep20)": dict(class_weight="balanced", max_epochs=20),
     "NN(balanced,ep20,cos)": dict(class_weight="balanced", max_epochs=20,
