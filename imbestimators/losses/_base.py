@@ -7,6 +7,7 @@ import inspect
 import torch
 from torch import nn
 
+from ._docstrings import fill as fill_docstring
 from ._functional import check_n_classes, check_targets, n_classes_of, per_class_tensor
 
 _REDUCTIONS = ("mean", "sum", "none")
@@ -63,6 +64,7 @@ class BaseLoss(nn.Module):
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
+        cls.__doc__ = fill_docstring(cls.__doc__)
         init = cls.__dict__.get("__init__")
         if init is None:
             return

@@ -35,9 +35,8 @@ class ExpectedCostLoss(BaseLoss):
         :math:`\lambda \ge 0`, the weight of the cross-entropy term; 0 leaves
         the expected cost alone (which, being bounded, trains slowly from a
         bad start).
-    class_weight : array-like of shape (n_classes,), default=None
-        Per-class weights of the weighted mean.
-    reduction : {'mean', 'sum', 'none'}, default='mean'
+    {{class_weight}}
+    {{reduction}}
 
     Notes
     -----

@@ -19,13 +19,10 @@ class CrossEntropyLoss(BaseLoss):
 
     Parameters
     ----------
-    class_weight : array-like of shape (n_classes,), default=None
-        One weight per class; sample ``i`` weighs ``class_weight[y_i]`` in the
-        weighted mean. Filled in by ``NeuralClassifier(class_weight=...)``.
+    {{class_weight}}
     label_smoothing : float, default=0.0
         :math:`\varepsilon` in [0, 1).
-    reduction : {'mean', 'sum', 'none'}, default='mean'
-        ``'mean'`` is the weighted mean :math:`\sum_i w_i l_i / \sum_i w_i`.
+    {{reduction}}
 
     Notes
     -----
@@ -104,7 +101,7 @@ class WeightedBCELoss(BaseLoss):
         Filled in by ``NeuralClassifier``.
     class_weight : array-like of shape (2,), default=None
         Per-class weights of the weighted mean (on top of ``pos_weight``).
-    reduction : {'mean', 'sum', 'none'}, default='mean'
+    {{reduction}}
 
     Notes
     -----

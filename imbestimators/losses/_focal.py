@@ -50,11 +50,8 @@ class FocalLoss(BaseLoss):
         Factor :math:`\alpha_t` inside the loss. Binary: a float weighs the
         positive class (``classes_[1]``) by ``alpha`` and the negative by
         ``1 - alpha``; an array gives one factor per class. ``None`` is 1.
-    class_weight : array-like of shape (n_classes,), default=None
-        One weight per class in the weighted mean
-        :math:`\sum_i w_i l_i / \sum_i w_i`; filled in by
-        ``NeuralClassifier(class_weight=...)``.
-    reduction : {'mean', 'sum', 'none'}, default='mean'
+    {{class_weight}}
+    {{reduction}}
 
     Notes
     -----
@@ -185,7 +182,7 @@ class ClassBalancedLoss(BaseLoss):
         :math:`\sum_i w_i l_i / \sum_i w_i`; filled in by
         ``NeuralClassifier(class_weight=...)``; it multiplies the
         class-balanced weights.
-    reduction : {'mean', 'sum', 'none'}, default='mean'
+    {{reduction}}
 
     Notes
     -----
@@ -287,11 +284,8 @@ class AsymmetricLoss(BaseLoss):
     clip : float, default=0.05
         Probability margin :math:`m \in [0, 1)`; negatives with
         :math:`p \le m` give no loss.
-    class_weight : array-like of shape (n_classes,), default=None
-        One weight per class in the weighted mean
-        :math:`\sum_i w_i l_i / \sum_i w_i`; filled in by
-        ``NeuralClassifier(class_weight=...)``.
-    reduction : {'mean', 'sum', 'none'}, default='mean'
+    {{class_weight}}
+    {{reduction}}
 
     Notes
     -----
@@ -370,11 +364,8 @@ class PolyLoss(BaseLoss):
         :math:`\varepsilon \ge -1` (so the loss still decreases in
         :math:`p_t`). Positive values push harder on confident predictions,
         negative values act like a focal loss.
-    class_weight : array-like of shape (n_classes,), default=None
-        One weight per class in the weighted mean
-        :math:`\sum_i w_i l_i / \sum_i w_i`; filled in by
-        ``NeuralClassifier(class_weight=...)``.
-    reduction : {'mean', 'sum', 'none'}, default='mean'
+    {{class_weight}}
+    {{reduction}}
 
     Notes
     -----

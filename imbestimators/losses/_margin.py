@@ -46,7 +46,7 @@ class LDAMLoss(BaseLoss):
         Per-class weights of the weighted mean. The deferred re-weighting
         (DRW) schedule sets them during training:
         :class:`imbestimators.neural.DeferredReweighting`.
-    reduction : {'mean', 'sum', 'none'}, default='mean'
+    {{reduction}}
 
     Notes
     -----
@@ -139,9 +139,8 @@ class LogitAdjustedLoss(BaseLoss):
     class_priors : array-like of shape (n_classes,), default=None
         Training class frequencies; filled in by ``NeuralClassifier``,
         required on its own.
-    class_weight : array-like of shape (n_classes,), default=None
-        Per-class weights of the weighted mean.
-    reduction : {'mean', 'sum', 'none'}, default='mean'
+    {{class_weight}}
+    {{reduction}}
 
     Notes
     -----

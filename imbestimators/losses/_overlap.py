@@ -51,8 +51,7 @@ class SoftFBetaLoss(_SoftCountLoss):
     beta : float, default=1.0
         :math:`\beta > 0`; recall is :math:`\beta` times as important as
         precision (1 is the F1 score).
-    class_weight : array-like of shape (n_classes,), default=None
-        Weight of the samples of each class in the soft counts.
+    {{count_class_weight}}
 
     Notes
     -----
@@ -105,8 +104,7 @@ class DiceLoss(_SoftCountLoss):
         :math:`s \ge 0`. With :math:`s > 0` a batch without positives still
         pushes the false positives down; with :math:`s = 0` it gives the loss
         1 and a zero gradient.
-    class_weight : array-like of shape (n_classes,), default=None
-        Weight of the samples of each class in the soft counts.
+    {{count_class_weight}}
 
     Notes
     -----
@@ -168,8 +166,7 @@ class TverskyLoss(_SoftCountLoss):
         Khan, 2019, uses values below 1).
     smooth : float, default=0.0
         :math:`s \ge 0`.
-    class_weight : array-like of shape (n_classes,), default=None
-        Weight of the samples of each class in the soft counts.
+    {{count_class_weight}}
 
     Notes
     -----
@@ -227,8 +224,7 @@ class JaccardLoss(_SoftCountLoss):
     ----------
     smooth : float, default=0.0
         :math:`s \ge 0`.
-    class_weight : array-like of shape (n_classes,), default=None
-        Weight of the samples of each class in the soft counts.
+    {{count_class_weight}}
 
     Notes
     -----
@@ -276,8 +272,7 @@ class MCCLoss(_SoftCountLoss):
 
     Parameters
     ----------
-    class_weight : array-like of shape (n_classes,), default=None
-        Weight of the samples of each class in the soft counts.
+    {{count_class_weight}}
 
     Notes
     -----

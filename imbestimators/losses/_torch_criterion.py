@@ -24,9 +24,8 @@ class TorchCriterionLoss(BaseLoss):
     ----------
     criterion : torch.nn.Module
         The criterion, e.g. ``torch.nn.BCEWithLogitsLoss(pos_weight=...)``.
-    class_weight : array-like of shape (n_classes,), default=None
-        Filled in by ``NeuralClassifier(class_weight=...)``.
-    reduction : {'mean', 'sum', 'none'}, default='mean'
+    {{class_weight}}
+    {{reduction}}
 
     Examples
     --------
