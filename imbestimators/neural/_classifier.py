@@ -5,6 +5,7 @@ import copy
 import functools
 import inspect
 import warnings
+from dataclasses import dataclass
 from numbers import Integral, Real
 
 import numpy as np
@@ -478,11 +479,28 @@ default='auto'
 
     def _fit(self, X, y, sample_weight, *, epochs, incremental, early_stopping,
              classes=None):
+        # Four steps: what to train (checked inputs, NumPy only), the data as
+        # tensors on the device, the skorch net set up for this fit, training.
         with named_input_errors():
             X, y = validate_data(
                 self, X, y, accept_sparse="csr", dtype=[np.float32, np.float64],
                 reset=not incremental,
             )
+        plan = self._plan(X, y, sample_weight, incremental=incremental,
+                          early_stopping=early_stopping, classes=classes)
+        train, valid = self._stage(X, plan)
+        with _seeded_torch(plan.seed, plan.device):
+            self._configure_net(X, plan, epochs=epochs, incremental=incremental,
+                                early_stopping=early_stopping)
+            self.net_.partial_fit((train, valid))
+        self.history_ = self.net_.history
+        self.n_iter_ = len(self.history_)
+        return self
+
+    def _plan(self, X, y, sample_weight, *, incremental, early_stopping, classes):
+        """Check the inputs and settle what this fit trains: labels, weights,
+        loss, device, split and batch size; records the fitted attributes that
+        follow from them. No tensor is made."""
         check_magnitude(X, self._rescales(X))
         _check_targets(y)
         if not incremental:
@@ -526,7 +544,7 @@ default='auto'
         logit_correction = self._check_prior_correction(loss)
         # Checked at every fit, so a typo fails before training, not later.
         _check_callbacks(self.callbacks)
-        scorer = self._check_scoring(y_index)
+        scorer = self._check_scoring(y_index)  # checked even when unused
         scorer = scorer if early_stopping else None
         sampling = self._check_batch_sampling(loss)
         _warn_double_counting(loss, self.class_weight, cost_matrix,
@@ -542,6 +560,11 @@ default='auto'
             int(np.clip(n_train // 16, 16, 256)) if self.batch_size == "auto"
             else self.batch_size
         )
+        check_class_counts(
+            np.bincount(y_index if train_rows is None else y_index[train_rows],
+                        minlength=len(self.classes_)),
+            self.classes_, batch_size, sampling,
+        )
 
         self.class_counts_ = np.bincount(y_index, minlength=len(self.classes_))
         self.class_weight_ = class_weight
@@ -549,55 +572,57 @@ default='auto'
         self.logit_correction_ = logit_correction
         self.n_outputs_ = n_outputs
         self.loss_ = loss
+        return _Plan(
+            y_index=y_index,
+            # Equal weights change nothing in a weighted mean: skip the work.
+            sample_weight=(sample_weight if has_weights and np.ptp(sample_weight) > 0
+                           else None),
+            statistics_rows=_statistics_rows(train_rows, sample_weight),
+            loss=loss, device=device, scorer=scorer, sampling=sampling,
+            random_state=random_state, seed=seed, train_rows=train_rows,
+            valid_rows=valid_rows, n_train=n_train, batch_size=batch_size,
+        )
 
+    def _stage(self, X, plan):
+        """The training and validation parts as tensors on the device, made once."""
+        device = plan.device
         X_t = as_tensor(X, device)
-        y_t = torch.as_tensor(y_index, dtype=torch.long, device=device)
-        # Equal weights change nothing in a weighted mean: skip the work.
-        w_t = (
-            torch.as_tensor(sample_weight, device=device)
-            if has_weights and np.ptp(sample_weight) > 0 else None
-        )
-        parts = [
-            None if rows is None
-            else torch.as_tensor(rows, dtype=torch.long, device=device)
-            for rows in (train_rows, valid_rows)
-        ]
+        y_t = torch.as_tensor(plan.y_index, dtype=torch.long, device=device)
+        w_t = (None if plan.sample_weight is None
+               else torch.as_tensor(plan.sample_weight, device=device))
         sparse_batches = self._sparse_batches(X)
-        train = TensorData(X_t, y_t, w_t, parts[0], device, sparse_batches)
-        check_class_counts(
-            np.bincount(y_index if train_rows is None else y_index[train_rows],
-                        minlength=len(self.classes_)),
-            self.classes_, batch_size, sampling,
-        )
-        valid = (None if parts[1] is None
-                 else TensorData(X_t, y_t, w_t, parts[1], device, sparse_batches))
 
-        with _seeded_torch(seed, device):
-            if not incremental:
-                self.net_ = self._build_net(
-                    X, y_index, _statistics_rows(train_rows, sample_weight), n_outputs,
-                    loss, device, random_state, n_train,
-                )
-                self.net_.initialize()
-            generator = torch.Generator(device=device).manual_seed(seed)
-            if incremental:
-                # A warm start continues from the weights, not from old settings.
-                for group in self.net_.optimizer_.param_groups:
-                    group["lr"] = self.learning_rate
-            self.net_.criterion_ = loss.to(device)
-            self.net_.batch_size = batch_size
-            self.net_.max_epochs = epochs
-            self.net_.precision = self.precision
-            self.net_.iterator_train = functools.partial(
-                training_batches, batch_size=batch_size, generator=generator,
-                sampling=sampling,
+        def part(rows):
+            if rows is not None:
+                rows = torch.as_tensor(rows, dtype=torch.long, device=device)
+            return TensorData(X_t, y_t, w_t, rows, device, sparse_batches)
+
+        return part(plan.train_rows), (None if plan.valid_rows is None
+                                       else part(plan.valid_rows))
+
+    def _configure_net(self, X, plan, *, epochs, incremental, early_stopping):
+        """Build the net (or keep it, warm), and set it up for this fit."""
+        if not incremental:
+            self.net_ = self._build_net(
+                X, plan.y_index, plan.statistics_rows, self.n_outputs_, plan.loss,
+                plan.device, plan.random_state, plan.n_train,
             )
-            self.net_.callbacks = self._callbacks(scorer, early_stopping, epochs)
-            self.net_.initialize_callbacks()
-            self.net_.partial_fit((train, valid))
-        self.history_ = self.net_.history
-        self.n_iter_ = len(self.history_)
-        return self
+            self.net_.initialize()
+        generator = torch.Generator(device=plan.device).manual_seed(plan.seed)
+        if incremental:
+            # A warm start continues from the weights, not from old settings.
+            for group in self.net_.optimizer_.param_groups:
+                group["lr"] = self.learning_rate
+        self.net_.criterion_ = plan.loss.to(plan.device)
+        self.net_.batch_size = plan.batch_size
+        self.net_.max_epochs = epochs
+        self.net_.precision = self.precision
+        self.net_.iterator_train = functools.partial(
+            training_batches, batch_size=plan.batch_size, generator=generator,
+            sampling=plan.sampling,
+        )
+        self.net_.callbacks = self._callbacks(plan.scorer, early_stopping, epochs)
+        self.net_.initialize_callbacks()
 
     def _fitted_loss(self, y_index, class_weight, cost_matrix):
         loss = check_loss(self.loss)
@@ -958,6 +983,25 @@ def _check_callbacks(callbacks):
                 "validation score in history_ ('valid_score'; n_iter_no_change="
                 "max_epochs to watch it without stopping)."
             )
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """What one fit trains, settled from the inputs before any tensor exists."""
+
+    y_index: np.ndarray
+    sample_weight: np.ndarray  # None when every weight is equal
+    statistics_rows: np.ndarray  # rows the input statistics come from (None: all)
+    loss: object
+    device: torch.device
+    scorer: object  # the early-stopping scorer, or None
+    sampling: str
+    random_state: np.random.RandomState
+    seed: int
+    train_rows: np.ndarray  # None: every row
+    valid_rows: np.ndarray  # None: no validation part
+    n_train: int
+    batch_size: int
 
 
 def _statistics_rows(train_rows, sample_weight):
