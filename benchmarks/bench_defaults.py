@@ -114,6 +114,7 @@ NEURAL = {
     # A shorter budget for large data (the fit-time target against LightGBM):
     # 20 epochs, with and without the cosine schedule.
     "NN(balanced,ep20)": dict(class_weight="balanced", max_epochs=20),
+    "NN(logit_adjusted,ep20)": dict(loss="logit_adjusted", max_epochs=20),
     "NN(balanced,ep20,cos)": dict(class_weight="balanced", max_epochs=20,
                                   learning_rate_schedule="cosine"),
     # Bins cut where a one-feature decision tree separates the classes.
