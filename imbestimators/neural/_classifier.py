@@ -187,10 +187,14 @@ default='auto'
         small to reach every batch is spread at most one sample per batch,
         with a warning; ``'balanced'`` balances the classes present in the
         training part, with a warning when some class is absent.
-    max_epochs : int, default=50
-        Passes over the training data. 50 beat 100 and 200 on mean average
-        precision and balanced accuracy over 14 datasets of the benchmark
-        collection (see ``benchmarks/tune_defaults.py``).
+    max_epochs : int or 'auto', default='auto'
+        Passes over the training data. ``'auto'``: 50 below 8 000 training
+        rows, 20 from 8 000 (about 10 000 rows under 5-fold cross-validation).
+        50 beat 100 and 200 on mean average precision and balanced accuracy
+        on small tables; on the 12 benchmark sets of 10 000 rows and more, 20
+        kept the average precision (-0.001 on average, 6 sets better, 6
+        worse), raised balanced accuracy by 0.006, and cut the fit time 2.5
+        times (see the defaults guide).
     early_stopping : bool, default=False
         Hold out a stratified ``validation_fraction`` of the training data,
         stop when the validation score (or loss) has not improved by ``tol``
@@ -318,7 +322,7 @@ default='auto'
         "optimizer_params": [None, dict],
         "batch_size": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
         "batch_sampling": [StrOptions({"auto", "shuffle", "stratified", "balanced"})],
-        "max_epochs": [Interval(Integral, 1, None, closed="left")],
+        "max_epochs": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
         "early_stopping": ["boolean"],
         "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
@@ -355,7 +359,7 @@ default='auto'
         optimizer_params=None,
         batch_size="auto",
         batch_sampling="auto",
-        max_epochs=50,
+        max_epochs="auto",
         early_stopping=False,
         validation_fraction=0.1,
         n_iter_no_change=10,
@@ -486,18 +490,19 @@ default='auto'
                 self, X, y, accept_sparse="csr", dtype=[np.float32, np.float64],
                 reset=not incremental,
             )
-        plan = self._plan(X, y, sample_weight, incremental=incremental,
+        plan = self._plan(X, y, sample_weight, epochs=epochs, incremental=incremental,
                           early_stopping=early_stopping, classes=classes)
         train, valid = self._stage(X, plan)
         with _seeded_torch(plan.seed, plan.device):
-            self._configure_net(X, plan, epochs=epochs, incremental=incremental,
+            self._configure_net(X, plan, incremental=incremental,
                                 early_stopping=early_stopping)
             self.net_.partial_fit((train, valid))
         self.history_ = self.net_.history
         self.n_iter_ = len(self.history_)
         return self
 
-    def _plan(self, X, y, sample_weight, *, incremental, early_stopping, classes):
+    def _plan(self, X, y, sample_weight, *, epochs, incremental, early_stopping,
+              classes):
         """Check the inputs and settle what this fit trains: labels, weights,
         loss, device, split and batch size; records the fitted attributes that
         follow from them. No tensor is made."""
@@ -560,6 +565,8 @@ default='auto'
             int(np.clip(n_train // 16, 16, 256)) if self.batch_size == "auto"
             else self.batch_size
         )
+        if epochs == "auto":
+            epochs = 50 if n_train < 8000 else 20
         check_class_counts(
             np.bincount(y_index if train_rows is None else y_index[train_rows],
                         minlength=len(self.classes_)),
@@ -580,7 +587,7 @@ default='auto'
             statistics_rows=_statistics_rows(train_rows, sample_weight),
             loss=loss, device=device, scorer=scorer, sampling=sampling,
             random_state=random_state, seed=seed, train_rows=train_rows,
-            valid_rows=valid_rows, n_train=n_train, batch_size=batch_size,
+            valid_rows=valid_rows, n_train=n_train, batch_size=batch_size, epochs=epochs,
         )
 
     def _stage(self, X, plan):
@@ -600,7 +607,7 @@ default='auto'
         return part(plan.train_rows), (None if plan.valid_rows is None
                                        else part(plan.valid_rows))
 
-    def _configure_net(self, X, plan, *, epochs, incremental, early_stopping):
+    def _configure_net(self, X, plan, *, incremental, early_stopping):
         """Build the net (or keep it, warm), and set it up for this fit."""
         if not incremental:
             self.net_ = self._build_net(
@@ -615,13 +622,13 @@ default='auto'
                 group["lr"] = self.learning_rate
         self.net_.criterion_ = plan.loss.to(plan.device)
         self.net_.batch_size = plan.batch_size
-        self.net_.max_epochs = epochs
+        self.net_.max_epochs = plan.epochs
         self.net_.precision = self.precision
         self.net_.iterator_train = functools.partial(
             training_batches, batch_size=plan.batch_size, generator=generator,
             sampling=plan.sampling,
         )
-        self.net_.callbacks = self._callbacks(plan.scorer, early_stopping, epochs)
+        self.net_.callbacks = self._callbacks(plan.scorer, early_stopping, plan.epochs)
         self.net_.initialize_callbacks()
 
     def _fitted_loss(self, y_index, class_weight, cost_matrix):
@@ -1002,6 +1009,7 @@ class _Plan:
     valid_rows: np.ndarray  # None: no validation part
     n_train: int
     batch_size: int
+    epochs: int
 
 
 def _statistics_rows(train_rows, sample_weight):

@@ -473,3 +473,25 @@ def test_other_skorch_callbacks_run(imbalanced):
 
     NeuralClassifier(callbacks=[Count()], **{**FAST, "max_epochs": 3}).fit(X, y)
     assert seen == [1, 2, 3]
+
+
+@pytest.mark.parametrize("n_rows, early_stopping, epochs", [
+    (7_999, False, 50), (8_000, False, 20),
+    # The rule counts training rows: 10% are held out for early stopping.
+    (8_888, True, 50), (8_890, True, 20),
+])
+def test_auto_epochs_are_fewer_from_8000_training_rows(n_rows, early_stopping, epochs):
+    X = np.random.default_rng(0).standard_normal((n_rows, 2))
+    y = np.arange(n_rows) % 5 == 0
+    # The plan is settled before any tensor is made: no training needed.
+    plan = NeuralClassifier(early_stopping=early_stopping)._plan(
+        X, y, None, epochs="auto", incremental=False, early_stopping=early_stopping,
+        classes=None)
+    assert plan.epochs == epochs
+    assert plan.n_train == (n_rows if not early_stopping else n_rows - round(0.1 * n_rows))
+
+
+def test_auto_epochs_train_that_many(imbalanced):
+    X, y = imbalanced
+    clf = NeuralClassifier(hidden_layer_sizes=(4,), random_state=0).fit(X, y)
+    assert clf.n_iter_ == 50 and len(clf.history_) == 50
