@@ -30,7 +30,6 @@ from ..utils._compat import HasMethods, Interval, StrOptions, check_sample_weigh
 from ..utils._labels import label_positions
 from ..utils._persistence import checked_state, stamped_state
 from ._batching import (
-    Batches,
     TensorData,
     as_tensor,
     check_class_counts,
@@ -63,12 +62,6 @@ OPTIMIZERS = {
 
 # Optimizers whose fused implementation we use by default.
 _FUSED = {"adam", "adamw"}
-
-# Rows per forward pass at predict time. Every pass has exactly this many rows
-# (the last one is zero-padded) because CPU and GPU matrix kernels are chosen
-# by shape, and a different kernel rounds differently: with a fixed shape a
-# row's probabilities do not depend on which other rows are predicted with it.
-_PREDICT_BLOCK = {"cpu": 1024, "cuda": 16384}
 
 
 class NeuralClassifier(ClassifierMixin, BaseEstimator):
@@ -578,7 +571,6 @@ default='auto'
         self.cost_matrix_ = cost_matrix
         self.logit_correction_ = logit_correction
         self.n_outputs_ = n_outputs
-        self.loss_ = loss
         return _Plan(
             y_index=y_index,
             # Equal weights change nothing in a weighted mean: skip the work.
@@ -826,20 +818,20 @@ default='auto'
     # ---------------------------------------------------------- persistence
 
     def __getstate__(self):
-        state = stamped_state(super().__getstate__())
-        # loss_ is net_.criterion_: leave it to the net, whose pickling maps
-        # tensors saved on a GPU to the CPU when no GPU is present.
-        net = state.get("net_")
-        if net is not None and state.get("loss_") is getattr(net, "criterion_", None):
-            del state["loss_"]
-            state["_loss_is_criterion"] = True
-        return state
+        return stamped_state(super().__getstate__())
 
     def __setstate__(self, state):
         state = checked_state(state, type(self).__name__)
-        if state.pop("_loss_is_criterion", False):
-            state["loss_"] = state["net_"].criterion_
+        # Pickles made before loss_ became a view of the net's criterion hold
+        # it, or a marker for it: both give way to the view.
+        state.pop("loss_", None)
+        state.pop("_loss_is_criterion", None)
         super().__setstate__(state)
+
+    @property
+    def loss_(self):
+        """The fitted copy of the loss used in training: ``net_.criterion_``."""
+        return self.net_.criterion_
 
     # -------------------------------------------------------------- predict
 
@@ -851,30 +843,9 @@ default='auto'
                 reset=False,
             )
         check_magnitude(X, self._rescales(X))
-        device = torch.device(self.net_.device)
-        module = self.net_.module_
-        module.eval()
-        block = _PREDICT_BLOCK.get(device.type, 1024)
-        # From CUDA, each block is copied asynchronously into page-locked host
-        # memory, so the device never waits for the host between blocks.
-        asynchronous = device.type == "cuda"
-        with out_of_memory_hint(self, X, "to predict"), torch.inference_mode(), \
-                self.net_.autocast():
-            data = TensorData(as_tensor(X, device), device=device,
-                              sparse_batches=self._sparse_batches(X))
-            logits = None
-            for start, (Xb, _, _) in zip(range(0, len(data), block), Batches(data, block)):
-                out = _padded_forward(module, Xb, block).reshape(Xb.shape[0], -1)
-                if logits is None:
-                    # Written in place: a list of small outputs interleaved with
-                    # the blocks' large activations fragments the heap, which
-                    # then keeps about one activation block per block of rows.
-                    logits = torch.empty((X.shape[0], out.shape[1]), dtype=torch.float32,
-                                         pin_memory=asynchronous)
-                logits[start:start + out.shape[0]].copy_(out, non_blocking=asynchronous)
-            if asynchronous:
-                torch.cuda.synchronize(device)
-        return logits.numpy().astype(np.float64)
+        with out_of_memory_hint(self, X, "to predict"):
+            return self.net_.predict_logits(as_tensor(X, self.net_.device),
+                                            self._sparse_batches(X))
 
     def _corrected(self, logits):
         """``logits`` shifted by ``logit_correction_`` (a no-op without it)."""
@@ -1088,13 +1059,6 @@ def _prior_shift(loss, class_weight, n_classes):
     if correction is not None and np.ptp(correction) > 0:
         return f"the prior shift of {type(loss).__name__}"
     return None
-
-
-def _padded_forward(module, X, block):
-    rows = X.shape[0]
-    if rows < block and X.layout == torch.strided:
-        X = torch.cat([X, X.new_zeros((block - rows,) + X.shape[1:])])
-    return module(X)[:rows]
 
 
 def _check_module_output(module, X, n_outputs, sparse_batches):

@@ -20,18 +20,27 @@ are handed to ``on_grad_computed`` only when some callback listens.
 import contextlib
 import warnings
 
+import numpy as np
 import torch
 from skorch import NeuralNet
 from skorch.callbacks import Callback, EarlyStopping, EpochTimer, PrintLog
 from skorch.utils import TeeGenerator
 
-from ._batching import Batches
+from ._batching import Batches, TensorData
 from ._guards import InterruptedTrainingWarning, StopTraining
 
 # torch dtypes of the ``precision`` values; float32 runs without autocast.
 PRECISIONS = {"float32": None, "bfloat16": torch.bfloat16, "float16": torch.float16}
 
 _BATCH_HOOKS = ("on_batch_begin", "on_batch_end", "on_grad_computed")
+
+
+# Rows per forward pass at predict time. Every dense pass has exactly this
+# many rows (the last one is zero-padded) because CPU and GPU matrix kernels
+# are chosen by shape, and a different kernel rounds differently: with a fixed
+# shape a row's probabilities do not depend on which other rows are predicted
+# with it.
+PREDICT_BLOCK = {"cpu": 1024, "cuda": 16384}
 
 
 class TensorNet(NeuralNet):
@@ -100,6 +109,45 @@ class TensorNet(NeuralNet):
         if dtype is None:
             return contextlib.nullcontext()
         return torch.autocast(torch.device(self.device).type, dtype=dtype)
+
+    # ----------------------------------------------------------- prediction
+
+    def predict_logits(self, X, sparse_batches=False):
+        """The network's logits for every row of ``X``, in float64.
+
+        Parameters
+        ----------
+        X : torch.Tensor or scipy.sparse.csr_matrix
+            The rows, as :func:`as_tensor` makes them for this net's device.
+        sparse_batches : bool, default=False
+            Serve blocks of a sparse ``X`` as sparse tensors (the library's MLP).
+
+        Returns
+        -------
+        logits : ndarray of shape (n_samples, n_outputs)
+        """
+        device = torch.device(self.device)
+        module = self.module_
+        module.eval()
+        block = PREDICT_BLOCK.get(device.type, 1024)
+        # From CUDA, each block is copied asynchronously into page-locked host
+        # memory, so the device never waits for the host between blocks.
+        asynchronous = device.type == "cuda"
+        data = TensorData(X, device=device, sparse_batches=sparse_batches)
+        logits = None
+        with torch.inference_mode(), self.autocast():
+            for start, (Xb, _, _) in zip(range(0, len(data), block), Batches(data, block)):
+                out = _padded_forward(module, Xb, block).reshape(Xb.shape[0], -1)
+                if logits is None:
+                    # Written in place: a list of small outputs interleaved with
+                    # the blocks' large activations fragments the heap, which
+                    # then keeps about one activation block per block of rows.
+                    logits = torch.empty((len(data), out.shape[1]), dtype=torch.float32,
+                                         pin_memory=asynchronous)
+                logits[start:start + out.shape[0]].copy_(out, non_blocking=asynchronous)
+            if asynchronous:
+                torch.cuda.synchronize(device)
+        return logits.numpy().astype(np.float64)
 
     def on_train_begin(self, net, X=None, y=None, **kwargs):
         super().on_train_begin(net, X=X, y=y, **kwargs)
@@ -252,3 +300,11 @@ def stopped_early(net):
         isinstance(cb, EarlyStopping) and getattr(cb, "misses_", 0) >= cb.patience
         for _, cb in getattr(net, "callbacks_", [])
     )
+
+
+def _padded_forward(module, X, block):
+    """``module(X)`` with a dense ``X`` zero-padded to ``block`` rows."""
+    rows = X.shape[0]
+    if rows < block and X.layout == torch.strided:
+        X = torch.cat([X, X.new_zeros((block - rows,) + X.shape[1:])])
+    return module(X)[:rows]

@@ -495,3 +495,13 @@ def test_auto_epochs_train_that_many(imbalanced):
     X, y = imbalanced
     clf = NeuralClassifier(hidden_layer_sizes=(4,), random_state=0).fit(X, y)
     assert clf.n_iter_ == 50 and len(clf.history_) == 50
+
+
+def test_loss_is_a_read_only_view_of_the_nets_criterion(imbalanced):
+    X, y = imbalanced
+    assert not hasattr(NeuralClassifier(), "loss_")
+    clf = NeuralClassifier(**FAST).fit(X, y)
+    assert clf.loss_ is clf.net_.criterion_
+    with pytest.raises(AttributeError):
+        clf.loss_ = None
+    assert "loss_" not in vars(clf)  # one object, one name: nothing to keep in step

@@ -16,7 +16,7 @@ from skorch.callbacks import Callback
 from imbestimators import NeuralClassifier
 from imbestimators.losses import _functional, available_losses
 from imbestimators.neural import _batching
-from imbestimators.neural._classifier import _PREDICT_BLOCK
+from imbestimators.neural._net import PREDICT_BLOCK
 
 N_ROWS, BATCH, EPOCHS = 320, 32, 3
 
@@ -241,7 +241,7 @@ def test_cuda_synchronises_per_epoch_not_per_batch(data, params):
 def test_cuda_prediction_synchronises_once_not_per_block(data, precision):
     X, y = data
     clf = small(device="cuda", precision=precision).fit(X, y)
-    block = _PREDICT_BLOCK["cuda"]
+    block = PREDICT_BLOCK["cuda"]
     rng = np.random.default_rng(1)
     X_few, X_many = (rng.standard_normal((n * block - 7, X.shape[1])).astype(np.float32)
                      for n in (2, 6))

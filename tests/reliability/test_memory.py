@@ -7,7 +7,7 @@ import torch
 from skorch.callbacks import Callback
 
 from imbestimators import NeuralClassifier
-from imbestimators.neural import _classifier
+from imbestimators.neural import _classifier, _net
 
 SMALL = dict(hidden_layer_sizes=(4,), max_epochs=2, random_state=0)
 CUDA_OOM = "CUDA out of memory. Tried to allocate 20.00 GiB"
@@ -57,7 +57,7 @@ def test_out_of_memory_during_training(binary_data):
 def test_out_of_memory_when_predicting(binary_data, monkeypatch):
     X, y = binary_data
     clf = NeuralClassifier(**SMALL).fit(X.astype(np.float32), y)
-    monkeypatch.setattr(_classifier, "_padded_forward",
+    monkeypatch.setattr(_net, "_padded_forward",
                         _fail(torch.cuda.OutOfMemoryError(CUDA_OOM)))
     with pytest.raises(MemoryError, match="to predict") as info:
         clf.predict_proba(X.astype(np.float32))
