@@ -1,10 +1,16 @@
-"""skorch callbacks used by ``NeuralClassifier`` (and usable on their own)."""
+"""skorch callbacks used by ``NeuralClassifier`` (and usable on their own):
+scoring the validation part, and the divergence guard (a non-finite loss or
+weight never ends up in a fitted model; the last finite weights are restored)."""
+
+import copy
+import warnings
 
 import numpy as np
 import torch
 from skorch.callbacks import Callback
 
 from ..metrics._precomputed import PrecomputedClassifier
+from ._guards import StopTraining
 
 
 class ValidationScoring(Callback):
@@ -76,3 +82,159 @@ class ValidationScoring(Callback):
             ) from exc
         net.history.record(self.name, float(score))
         self.logits_ = []
+
+
+class DivergenceWarning(UserWarning):
+    """Training diverged and the weights of the last finite epoch were kept.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> from imbestimators.neural import DivergenceWarning
+    >>> with warnings.catch_warnings():
+    ...     warnings.simplefilter("error", DivergenceWarning)  # make it an error
+    ...     issubclass(DivergenceWarning, UserWarning)
+    True
+    """
+
+
+class DivergenceGuard(Callback):
+    """Stop training when the loss or the weights are no longer finite.
+
+    Checks, at no per-batch cost:
+
+    * the gradients of the first optimisation step of each fit, before the
+      step is taken (one host synchronisation per fit);
+    * at every epoch end, the epoch losses named in ``monitor`` (already read
+      to the host by the net) and the weights (one synchronisation);
+    * at the end of training, the weights again (an interrupt or another
+      callback may have ended the last epoch early).
+
+    After every finite epoch it keeps a copy of the network, optimizer and
+    loss state. When a check fails, that copy is restored, then:
+
+    * if the restored state was trained (an earlier epoch of this fit or a
+      previous fit, with ``warm_start`` or ``partial_fit``), a
+      :class:`DivergenceWarning` is issued and training stops: the model is
+      usable and predicts finite probabilities;
+    * otherwise nothing usable was learned and a ``ValueError`` naming
+      ``learning_rate`` and the inputs is raised.
+
+    ``NeuralClassifier`` adds one to its callbacks unless ``callbacks``
+    already holds a ``DivergenceGuard``.
+
+    Parameters
+    ----------
+    monitor : tuple of str, default=('train_loss', 'valid_loss')
+        History keys checked at each epoch end (missing keys are skipped).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from imbestimators import NeuralClassifier
+    >>> X = np.random.RandomState(0).randn(60, 3)
+    >>> y = (X[:, 0] > 0).astype(int)
+    >>> clf = NeuralClassifier(optimizer="sgd", learning_rate=1e20, max_epochs=3,
+    ...                        random_state=0)
+    >>> try:
+    ...     clf.fit(X, y)
+    ... except ValueError as exc:
+    ...     print(str(exc)[:54])
+    Training diverged: the loss or weights became non-fini
+    """
+
+    def __init__(self, monitor=("train_loss", "valid_loss")):
+        self.monitor = monitor
+
+    def on_train_begin(self, net, **kwargs):
+        # History rows left by an earlier fit were checked then: trained state.
+        self.trained_ = len(net.history) > 0
+        self.first_step_ = True
+        self.snapshot_ = _snapshot(net)
+        self.epoch_ = len(net.history)
+
+    def on_grad_computed(self, net, named_parameters, training=None, **kwargs):
+        if not self.first_step_:
+            return
+        self.first_step_ = False
+        grads = [p.grad for _, p in named_parameters if p.grad is not None]
+        if grads and not _all_finite(grads):
+            self._diverged(net, "at the first step, before any update")
+
+    def on_epoch_end(self, net, **kwargs):
+        row = net.history[-1]
+        losses = [row[key] for key in self.monitor if key in row]
+        if np.all(np.isfinite(losses)) and _all_finite(_state_tensors(net)):
+            self.snapshot_ = _snapshot(net)
+            self.trained_ = True
+            self.epoch_ = len(net.history)
+            return
+        self._diverged(net, f"in epoch {len(net.history)}")
+
+    def on_train_end(self, net, **kwargs):
+        if not _all_finite(_state_tensors(net)):
+            self._diverged(net, "at the end of training", stop=False)
+
+    def _diverged(self, net, when, stop=True):
+        _restore(net, self.snapshot_)
+        lr = _learning_rate(net)
+        if not self.trained_:
+            raise ValueError(
+                f"Training diverged: the loss or weights became non-finite {when}, "
+                "before any epoch ended with finite values, so no usable weights "
+                f"exist. Lower learning_rate (now {lr:g}), check X for values of "
+                "extreme magnitude (standardize=True rescales each feature), or use "
+                "a more stable loss or optimizer."
+            )
+        kept = f"epoch {self.epoch_}" if self.epoch_ else "the start of this fit"
+        warnings.warn(
+            f"Training diverged: the loss or weights became non-finite {when}. "
+            f"The weights of {kept} were restored and training stopped; lower "
+            f"learning_rate (now {lr:g}) to train further.",
+            DivergenceWarning,
+            stacklevel=2,
+        )
+        if stop:
+            raise StopTraining
+
+
+def _state_tensors(net):
+    tensors = [t for t in net.module_.state_dict().values() if t.is_floating_point()]
+    return tensors + [p for p in net.criterion_.parameters()]
+
+
+def _all_finite(tensors):
+    """Whether every tensor is finite, with a single host synchronisation."""
+    tensors = [t for t in tensors if t.numel()]
+    if not tensors:
+        return True
+    return bool(torch.stack([torch.isfinite(t.detach()).all() for t in tensors]).all())
+
+
+def _snapshot(net):
+    state = {"module": copy.deepcopy(net.module_.state_dict()),
+             "criterion": copy.deepcopy(net.criterion_.state_dict())}
+    optimizer = getattr(net, "optimizer_", None)
+    if optimizer is not None:
+        state["optimizer"] = copy.deepcopy(optimizer.state_dict())
+    return state
+
+
+def _restore(net, state):
+    # Copies, so that the snapshot is never aliased by the restored objects.
+    net.module_.load_state_dict(copy.deepcopy(state["module"]))
+    # Not strict: a loss may register submodules lazily, at its first forward
+    # (TorchCriterionLoss caches its per-sample criterion).
+    net.criterion_.load_state_dict(copy.deepcopy(state["criterion"]), strict=False)
+    if "optimizer" in state:
+        net.optimizer_.load_state_dict(copy.deepcopy(state["optimizer"]))
+
+
+def _learning_rate(net):
+    optimizer = getattr(net, "optimizer_", None)
+    if optimizer is not None and optimizer.param_groups:
+        return float(optimizer.param_groups[0]["lr"])
+    return float(net.lr)
+
+
+# Values above this in magnitude make ``X - mean`` overflow float32.

@@ -36,13 +36,8 @@ from ._batching import (
     sparse_csr,
     training_batches,
 )
-from ._callbacks import ValidationScoring
-from ._guards import (
-    DivergenceGuard,
-    check_magnitude,
-    named_input_errors,
-    out_of_memory_hint,
-)
+from ._callbacks import DivergenceGuard, ValidationScoring
+from ._guards import check_magnitude, named_input_errors, out_of_memory_hint
 from ._modules import (
     ACTIVATIONS,
     MLP,
