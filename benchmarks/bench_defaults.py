@@ -136,6 +136,8 @@ NEURAL = {
     "NN(logit_adjusted,ep20)": dict(loss="logit_adjusted", max_epochs=20),
     "NN(balanced,ep20,cos)": dict(class_weight="balanced", max_epochs=20,
                                   learning_rate_schedule="cosine"),
+    # Smaller batches (more steps) on mid-size data.
+    "NN(balanced,bs64)": dict(class_weight="balanced", batch_size=64),
     # The learning rate annealed to 0 over the epochs (cosine), with and
     # without an L2 penalty (an informal probe on the five smallest tuning
     # sets favoured both on small data).
