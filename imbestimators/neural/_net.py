@@ -26,7 +26,7 @@ from skorch import NeuralNet
 from skorch.callbacks import Callback, EarlyStopping, EpochTimer, PrintLog
 from skorch.utils import TeeGenerator
 
-from ._batching import Batches, TensorData
+from ._batching import Batches, TensorData, csr_tensor
 from ._guards import InterruptedTrainingWarning, StopTraining
 
 # torch dtypes of the ``precision`` values; float32 runs without autocast.
@@ -35,8 +35,8 @@ PRECISIONS = {"float32": None, "bfloat16": torch.bfloat16, "float16": torch.floa
 _BATCH_HOOKS = ("on_batch_begin", "on_batch_end", "on_grad_computed")
 
 
-# Rows per forward pass at predict time. Every dense pass has exactly this
-# many rows (the last one is zero-padded) because CPU and GPU matrix kernels
+# Rows per forward pass at predict time. Every pass has exactly this many
+# rows (the last one is padded) because CPU and GPU matrix kernels
 # are chosen by shape, and a different kernel rounds differently: with a fixed
 # shape a row's probabilities do not depend on which other rows are predicted
 # with it.
@@ -303,8 +303,14 @@ def stopped_early(net):
 
 
 def _padded_forward(module, X, block):
-    """``module(X)`` with a dense ``X`` zero-padded to ``block`` rows."""
+    """``module(X)`` with ``X`` padded to ``block`` rows: zeros, or empty
+    sparse rows."""
     rows = X.shape[0]
-    if rows < block and X.layout == torch.strided:
-        X = torch.cat([X, X.new_zeros((block - rows,) + X.shape[1:])])
+    if rows < block:
+        if X.layout == torch.sparse_csr:
+            crow = X.crow_indices()
+            X = csr_tensor(torch.cat([crow, crow[-1:].expand(block - rows)]),
+                           X.col_indices(), X.values(), (block, X.shape[1]))
+        else:
+            X = torch.cat([X, X.new_zeros((block - rows,) + X.shape[1:])])
     return module(X)[:rows]

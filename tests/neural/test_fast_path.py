@@ -9,6 +9,7 @@ import warnings
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
 import skorch.dataset
 import torch
 from skorch.callbacks import Callback
@@ -265,3 +266,18 @@ def test_float16_on_cuda_trains_with_loss_scaling(data):
     assert clf.history_[-1, "train_loss"] < clf.history_[0, "train_loss"]
     proba = clf.predict_proba(X)
     assert np.all(np.isfinite(proba)) and clf.score(X, y) > 0.7
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+def test_a_rows_probabilities_do_not_depend_on_the_rows_predicted_with_it(sparse):
+    rng = np.random.default_rng(0)
+    X = np.where(rng.random((1500, 64)) < 0.2, rng.standard_normal((1500, 64)), 0.0)
+    y = (X[:, :3].sum(axis=1) > 0.5).astype(int)
+    X = X.astype(np.float32)
+    as_input = sp.csr_matrix if sparse else np.asarray
+    # Wide enough that unpadded blocks of other shapes round differently.
+    clf = small(hidden_layer_sizes=(256, 256), max_epochs=2).fit(as_input(X), y)
+    # 1 500 rows are a full block and a padded one; 6 rows, one padded block.
+    full = clf.predict_proba(as_input(X))
+    for rows in (slice(1024, 1030), slice(0, 3), slice(1497, 1500)):
+        np.testing.assert_array_equal(clf.predict_proba(as_input(X[rows])), full[rows])
