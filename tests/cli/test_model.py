@@ -102,8 +102,10 @@ def test_model_py_rebuilds_every_candidate():
     kinds = column_kinds(frame.drop(columns="label"), frame["label"].to_numpy(), ["note"],
                          ["?"], [])
     steps = preprocessor(kinds, sparse=True, quick=False)
+    # The text column makes the features sparse: the candidates' text path
+    # (MaxAbsScaler, the trees' SVD of the TF-IDF matrix) is rebuilt too.
     context = Context(
-        cost_matrix=np.array([[0.0, 1.0], [5.0, 0.0]]),
+        sparse=True, cost_matrix=np.array([[0.0, 1.0], [5.0, 0.0]]),
         scoring=Scorer("average_precision", np.array(["no", "yes"]), 1, None),
     )
     context.best = [(name, CANDIDATES[name].factory(context))
