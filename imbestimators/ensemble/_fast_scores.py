@@ -3,12 +3,16 @@
 The weight fit scores a blend hundreds of times (greedy selection: rounds ×
 estimators × (folds + 1)); scikit-learn's scorers validate their inputs on
 every call, which costs more than the score itself. For the scorer names
-below these functions give scikit-learn's value (to rounding) without that;
+below, and for :func:`~imbestimators.metrics.make_cost_scorer`'s scorers,
+these functions give the scorer's value (to rounding) without that;
 anything else goes through the scorer.
 """
 
 import numpy as np
 
+from ..metrics._cost import expected_cost
+from ..metrics._decision import decide
+from ..utils._compat import scorer_parts
 from ..utils._labels import label_positions
 
 
@@ -44,7 +48,15 @@ def _roc_auc(y, score, weight):
 _RANKING = {"average_precision": _average_precision, "roc_auc": _roc_auc}
 
 
-def fast_score(scoring, classes, y, proba, sample_weight=None, positive=1):
+def order_only(scoring, n_classes):
+    """Whether ``scoring`` depends only on the order of the rows by the
+    positive class's probability (binary average precision and ROC AUC), so
+    that no increasing transformation of that probability can change it."""
+    return isinstance(scoring, str) and scoring in _RANKING and n_classes == 2
+
+
+def fast_score(scoring, classes, y, proba, sample_weight=None, positive=1,
+               cost_matrix=None):
     """``scoring`` of the blended ``proba`` as scikit-learn's scorer of that
     name computes it, or ``None`` where this shortcut does not apply.
 
@@ -52,8 +64,9 @@ def fast_score(scoring, classes, y, proba, sample_weight=None, positive=1):
     ----------
     scoring : object
         The estimator's ``scoring`` parameter; only the names
-        'average_precision', 'roc_auc' (binary) and 'neg_log_loss' are
-        computed here.
+        'average_precision', 'roc_auc' (binary) and 'neg_log_loss', and
+        scorers of :func:`~imbestimators.metrics.expected_cost` on ``predict``
+        (:func:`~imbestimators.metrics.make_cost_scorer`), are computed here.
     classes : ndarray of shape (n_classes,)
     y : ndarray of shape (n_samples,)
         Labels (values of ``classes``).
@@ -62,9 +75,11 @@ def fast_score(scoring, classes, y, proba, sample_weight=None, positive=1):
     sample_weight : ndarray of shape (n_samples,) or None
     positive : int, default=1
         Column of the positive class in ``classes`` (binary ranking scores).
+    cost_matrix : ndarray of shape (n_classes, n_classes) or None, default=None
+        The estimator's decision costs: what ``predict`` decides by.
     """
     if not isinstance(scoring, str):
-        return None
+        return _cost_score(scoring, classes, y, proba, sample_weight, cost_matrix)
     weight = (np.ones(len(y)) if sample_weight is None
               else np.asarray(sample_weight, dtype=float))
     if scoring == "neg_log_loss":
@@ -77,3 +92,17 @@ def fast_score(scoring, classes, y, proba, sample_weight=None, positive=1):
     if function is None or len(classes) != 2:
         return None
     return function((y == classes[positive]).astype(float), proba[:, positive], weight)
+
+
+def _cost_score(scorer, classes, y, proba, sample_weight, cost_matrix):
+    """A cost scorer's value: the same :func:`expected_cost` of the same
+    decisions, without the scorer's per-call checks of the estimator."""
+    parts = scorer_parts(scorer)
+    if parts is None:
+        return None
+    function, sign, response_method, kwargs = parts
+    if function is not expected_cost or response_method != "predict":
+        return None
+    if sample_weight is not None:
+        kwargs["sample_weight"] = sample_weight
+    return sign * expected_cost(y, decide(proba, classes, cost_matrix), **kwargs)

@@ -26,7 +26,7 @@ from ..utils import check_cost_matrix
 from ..utils._compat import BaseComposition, StrOptions, check_sample_weight, safe_indexing
 from ..utils._labels import label_positions
 from ..utils._persistence import checked_state, stamped_state
-from ._fast_scores import fast_score
+from ._fast_scores import fast_score, order_only
 from ._weights import (
     OPTIMIZERS,
     fit_recalibration,
@@ -119,7 +119,8 @@ default=None
         undoes that, which matters for log-loss and for ``cost_matrix``
         decisions. The slope is positive, so ranking scores (average
         precision, ROC AUC) are unchanged. 'auto': only with evidence, as
-        for ``blend``.
+        for ``blend``; never for the binary 'average_precision' and
+        'roc_auc', which it cannot change.
 
         With 'auto' in ``blend`` or ``recalibrate``, every allowed
         (weights, recalibration) candidate is scored on the held-out folds
@@ -525,6 +526,10 @@ default=None
                      "uniform": (1.0,), "best_member": ("best_member",)}[self.blend]
         recalibrated = {"auto": (False, True), True: (True,), False: (False,)}[
             self.recalibrate]
+        if self.recalibrate == "auto" and order_only(self.scoring, len(self.classes_)):
+            # Recalibration keeps the order of the rows: its fold scores would
+            # be the same, and the simpler blend wins ties.
+            recalibrated = (False,)
         return [(s, r) for r in recalibrated for s in shrinkage]
 
     def _recalibration(self, rows, weights, kept, y_index, sample_weight):
@@ -750,7 +755,8 @@ default=None
     def _score(self, scorer, proba, y, sample_weight):
         positive = (1 if self.pos_label_ is None
                     else int(label_positions([self.pos_label_], self.classes_)[0]))
-        fast = fast_score(self.scoring, self.classes_, y, proba, sample_weight, positive)
+        fast = fast_score(self.scoring, self.classes_, y, proba, sample_weight, positive,
+                          self.cost_matrix_)
         if fast is not None:
             return fast
         view = PrecomputedClassifier(self.classes_, proba, self.cost_matrix_)

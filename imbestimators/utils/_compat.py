@@ -24,6 +24,7 @@ __all__ = [
     "check_sample_weight",
     "safe_indexing",
     "scorer_function",
+    "scorer_parts",
     "validate_params",
 ]
 
@@ -35,3 +36,13 @@ safe_indexing = _safe_indexing
 def scorer_function(scorer):
     """The metric function behind a scikit-learn scorer, or None."""
     return getattr(scorer, "_score_func", None)
+
+
+def scorer_parts(scorer):
+    """``(function, sign, response_method, kwargs)`` of a scikit-learn scorer
+    made by ``make_scorer``, or None for any other callable."""
+    try:
+        return (scorer._score_func, scorer._sign, scorer._response_method,
+                dict(scorer._kwargs))
+    except AttributeError:
+        return None

@@ -2,9 +2,15 @@
 
 import numpy as np
 import pytest
-from sklearn.metrics import average_precision_score, get_scorer, roc_auc_score
+from sklearn.metrics import (
+    average_precision_score,
+    get_scorer,
+    make_scorer,
+    roc_auc_score,
+)
 
 from imbestimators.ensemble._fast_scores import fast_score
+from imbestimators.metrics import expected_cost, make_cost_scorer
 from imbestimators.metrics._precomputed import PrecomputedClassifier
 
 
@@ -68,3 +74,40 @@ def test_no_shortcut_where_scikit_learn_would_differ(scoring, classes):
     y = classes[np.arange(12) % len(classes)]
     proba = np.full((12, len(classes)), 1.0 / len(classes))
     assert fast_score(scoring, classes, y, proba) is None
+
+
+@pytest.mark.parametrize("classes", [np.array([0, 1, 2]), np.array(["a", "b", "c"])])
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("decide_by_costs", [False, True])
+def test_cost_scorer_equals_the_scorer(classes, weighted, decide_by_costs):
+    y_index, proba, sw = _problem(1, n_classes=3)
+    y = classes[y_index]
+    sw = sw if weighted else None
+    costs = np.array([[0.0, 1.0, 2.0], [6.0, 0.0, 1.0], [9.0, 3.0, 0.0]])
+    decision_costs = costs if decide_by_costs else None
+    kwargs = {} if sw is None else {"sample_weight": sw}
+    view = PrecomputedClassifier(classes, proba, decision_costs)
+    for scorer in (make_cost_scorer(costs), make_cost_scorer(costs, labels=classes),
+                   make_scorer(expected_cost, cost_matrix=costs)):  # sign +1
+        expected = scorer(view, np.empty((len(y), 0)), y, **kwargs)
+        assert fast_score(scorer, classes, y, proba, sw, cost_matrix=decision_costs) == \
+            pytest.approx(expected, rel=1e-12)
+
+
+def test_cost_scorer_shortcut_keeps_the_scorers_label_errors():
+    # A fold whose truth and decisions hold 2 of the 3 labels: the scorer without
+    # labels cannot tell which rows of the matrix they are, and says so.
+    classes = np.array([0, 1, 2])
+    y = np.array([0, 1, 0, 1])
+    proba = np.array([[0.8, 0.1, 0.1], [0.1, 0.8, 0.1]] * 2)
+    scorer = make_cost_scorer(np.ones((3, 3)) - np.eye(3))
+    with pytest.raises(ValueError, match="pass labels"):
+        fast_score(scorer, classes, y, proba)
+
+
+def test_no_shortcut_for_other_scorers_of_the_cost():
+    y_index, proba, _ = _problem(2)
+    scorer = make_scorer(expected_cost, response_method="predict_proba",
+                         cost_matrix=[[0, 1], [5, 0]])
+    assert fast_score(scorer, np.array([0, 1]), y_index, proba) is None
+    assert fast_score(lambda est, X, y: 0.0, np.array([0, 1]), y_index, proba) is None

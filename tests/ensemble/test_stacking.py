@@ -479,19 +479,20 @@ def _platt(proba_train, y_train, proba_test):
     return lr.fit(logit(proba_train), y_train).predict_proba(logit(proba_test))
 
 
-def _auto_choice(oof, y, folds, metric, optimizer):
+def _auto_choice(oof, y, folds, metric, optimizer, recalibrations=(False, True)):
     """Independent recomputation of blend='auto', recalibrate='auto' (binary):
     every shrinkage of the fold weights toward uniform, and the member with the
-    best score on the other folds, each with and without Platt scaling fitted
-    on the other folds, scored on the held-out folds; the best mean (ties to
-    the simpler), kept only if its mean paired gain over the plain uniform
-    average exceeds the gain's standard error."""
+    best score on the other folds, each without and (unless the score is a
+    ranking score, which Platt scaling cannot change) with Platt scaling
+    fitted on the other folds, scored on the held-out folds; the best mean
+    (ties to the simpler), kept only if its mean paired gain over the plain
+    uniform average exceeds the gain's standard error."""
     weights, _ = _honest_fold_scores(oof, y, folds, metric, optimizer)
     m = oof.shape[1]
     uniform = np.full(m, 1.0 / m)
     mixes = (*_GRID, "best_member")
     table = []
-    for recalibrated in (False, True):
+    for recalibrated in recalibrations:
         for mix in mixes:
             row = []
             for w, (_, test) in zip(weights, folds):
@@ -508,7 +509,7 @@ def _auto_choice(oof, y, folds, metric, optimizer):
                 row.append(metric(y[test], proba, None))
             table.append(row)
     table = np.array(table)
-    candidates = [(mix, r) for r in (False, True) for mix in mixes]
+    candidates = [(mix, r) for r in recalibrations for mix in mixes]
     return candidates[_rule(table)], table
 
 
@@ -524,16 +525,17 @@ def _rule(table):
     return 0
 
 
-@pytest.mark.parametrize("scoring, metric, optimizer", [
-    ("neg_log_loss", _neg_log_loss, "slsqp"),
-    ("average_precision", _ap, "greedy"),
+@pytest.mark.parametrize("scoring, metric, optimizer, recalibrations", [
+    ("neg_log_loss", _neg_log_loss, "slsqp", (False, True)),
+    ("average_precision", _ap, "greedy", (False,)),
 ])
-def test_auto_blend_is_the_rule_written_out(data, scoring, metric, optimizer):
+def test_auto_blend_is_the_rule_written_out(data, scoring, metric, optimizer,
+                                            recalibrations):
     X, y = data
     folds = list(CV.split(X, y))
     clf = WeightedStackingClassifier(_bases(), cv=CV, scoring=scoring).fit(X, y)
     (mix, recalibrated), table = _auto_choice(
-        clf.oof_predictions_, y, folds, metric, optimizer)
+        clf.oof_predictions_, y, folds, metric, optimizer, recalibrations)
     np.testing.assert_allclose(clf.blend_evidence_["cv_scores"], table, rtol=1e-4)
     # cv_scores_: fold k scored by the candidate the rule picks without fold k.
     picks = [_rule(np.delete(table, k, axis=1)) for k in range(len(folds))]
