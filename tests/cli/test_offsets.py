@@ -3,7 +3,6 @@ out-of-fold probabilities, their cross-validated cost, and --tune-threshold's
 saved FixedOffsetsClassifier."""
 
 import json
-import pickle
 
 import joblib
 import numpy as np
@@ -100,34 +99,6 @@ def test_cross_validated_cost_by_hand():
     a = best_offsets(truth[:2], proba[:2], costs)
     b = best_offsets(truth[2:], proba[2:], costs)
     assert np.log(1.25) < a[1] < np.log(2) and -np.log(2) < b[1] < -np.log(1.25)
-
-
-def test_fixed_offsets_classifier_decides_on_adjusted_probabilities():
-    from sklearn.linear_model import LogisticRegression
-
-    truth, proba, _ = miscalibrated(n=600)
-    X = np.log(proba)
-    offsets = np.array([0.0, 1.2, -0.4])
-    model = FixedOffsetsClassifier(LogisticRegression(), cost_matrix=COSTS,
-                                   offsets=offsets).fit(X, truth)
-    raw = LogisticRegression().fit(X, truth).predict_proba(X)
-    np.testing.assert_allclose(model.predict_proba(X), raw)  # unadjusted
-    np.testing.assert_array_equal(model.predict(X), by_hand(raw, COSTS, offsets))
-    np.testing.assert_array_equal(pickle.loads(pickle.dumps(model)).predict(X),
-                                  model.predict(X))
-
-
-@pytest.mark.parametrize("offsets, error, message", [
-    ([0.0, 1.0], ValueError, r"offsets must have shape \(3,\)"),
-    ([0.0, np.nan, 1.0], ValueError, "offsets must be finite"),
-    (["a", "b", "c"], TypeError, "offsets must be numbers"),
-])
-def test_fixed_offsets_classifier_rejects_bad_offsets(offsets, error, message):
-    from sklearn.linear_model import LogisticRegression
-
-    truth, proba, _ = miscalibrated(n=90)
-    with pytest.raises(error, match=message):
-        FixedOffsetsClassifier(LogisticRegression(), offsets=offsets).fit(proba, truth)
 
 
 def test_tune_threshold_saves_the_offsets_of_a_multiclass_cost_matrix(
