@@ -16,10 +16,11 @@ from ._compare import make_folds, ranked, run_candidates
 from ._data import InputError, load_dataset, read_cost_matrix
 from ._metrics import COST, METRICS, Scorer
 from ._model import predict, save_model, versions
+from ._offsets import describe_offsets, offset_points
 from ._report import format_leaderboard, leaderboard_rows, recommend, write_report
 from ._threshold import describe, operating_points
 
-N_POINTS = 3  # candidates whose operating point the report tunes (binary)
+N_POINTS = 3  # candidates whose operating point the report tunes
 
 __all__ = ["main"]
 
@@ -76,8 +77,10 @@ def _parser():
                          help="the candidate --out saves as model.joblib (default: the "
                               "recommended one)")
     compare.add_argument("--tune-threshold", action="store_true",
-                         help="binary: save the model with the threshold tuned on the "
-                              "out-of-fold probabilities (F1, balanced accuracy or cost)")
+                         help="save the model with the decision tuned on the "
+                              "out-of-fold probabilities: binary, the threshold (F1, "
+                              "balanced accuracy or cost); multiclass with --cost-matrix, "
+                              "the class offsets of the minimum expected cost rule")
     compare.add_argument("--seed", type=int, default=0, help="seed of folds and models")
     compare.add_argument("--quick", action="store_true",
                          help="a first look: 4 candidates, 3 folds, 10 epochs, at most "
@@ -214,9 +217,13 @@ def _compare(args, argv, client=None):
             f"class {classes[np.argmin(counts)]!r} has {counts.min()} samples, fewer than "
             f"the {cv} folds of --cv: use --cv {max(2, counts.min())} or more data."
         )
-    if args.tune_threshold and (len(classes) != 2 or args.out is None):
-        raise InputError("--tune-threshold tunes the threshold of a binary problem's "
-                         f"saved model: it needs 2 classes (got {len(classes)}) and --out.")
+    if args.tune_threshold and args.out is None:
+        raise InputError("--tune-threshold tunes the decision of the saved model: "
+                         "give --out DIR.")
+    if args.tune_threshold and len(classes) != 2 and cost_matrix is None:
+        raise InputError("--tune-threshold tunes the threshold of a binary problem, or "
+                         "with --cost-matrix the class offsets of a multiclass one: got "
+                         f"{len(classes)} classes and no cost matrix.")
     metric = COST if cost_matrix is not None else args.metric
     n_jobs = args.n_jobs
     if device.type == "cuda" and n_jobs != 1:
@@ -253,12 +260,15 @@ def _compare(args, argv, client=None):
     print(format_leaderboard(rows, cost_matrix, metric))
     print(reason)
     points = {}
+    shown = {r.name for r in best[:N_POINTS]} | {recommended, args.select}
+    leading = [r for r in best if r.name in shown]
     if len(classes) == 2:
-        shown = {r.name for r in best[:N_POINTS]} | {recommended, args.select}
-        points = operating_points([r for r in best if r.name in shown],
-                                  dataset.y_index, positive,
+        points = operating_points(leading, dataset.y_index, positive,
                                   folds[:cv], metric, cost_matrix)
         print(describe(recommended, points[recommended], dataset.positive))
+    elif cost_matrix is not None:
+        points = offset_points(leading, dataset.y_index, folds[:cv], cost_matrix)
+        print(describe_offsets(recommended, points[recommended], dataset.classes))
     if args.out is not None:
         chosen = args.select or recommended
         succeeded = chosen in [r.name for r in best]
@@ -267,9 +277,10 @@ def _compare(args, argv, client=None):
                 reason = f"{chosen} was chosen with --select. {reason}"
             Path(args.out).mkdir(parents=True, exist_ok=True)
             print(f"refitting {chosen} on all {len(dataset.y)} rows …")
-            threshold = points[chosen]["threshold"] if args.tune_threshold else None
+            tuned = points[chosen] if args.tune_threshold else {}
             save_model(args.out, CANDIDATES[chosen], CANDIDATES[chosen].factory(context),
-                       dataset, cost_matrix, reason, threshold)
+                       dataset, cost_matrix, reason, tuned.get("threshold"),
+                       tuned.get("offsets"))
         failed = [r for r in results if r.error is not None]
         write_report(args.out, dataset, best, failed, rows, metric=metric,
                      cost_matrix=cost_matrix, cv=cv, repeats=args.repeats, seed=args.seed,

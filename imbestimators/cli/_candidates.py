@@ -12,6 +12,7 @@ network, logit-adjusted network, linear model, boosted trees) unless
 
 from dataclasses import dataclass, field
 
+import numpy as np
 from imblearn.ensemble import (
     BalancedBaggingClassifier,
     BalancedRandomForestClassifier,
@@ -19,15 +20,24 @@ from imblearn.ensemble import (
 )
 from imblearn.over_sampling import SMOTE, RandomOverSampler
 from imblearn.pipeline import make_pipeline as make_imb_pipeline
-from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.base import (
+    BaseEstimator,
+    ClassifierMixin,
+    MetaEstimatorMixin,
+    TransformerMixin,
+    clone,
+)
 from sklearn.decomposition import TruncatedSVD
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import MaxAbsScaler, StandardScaler
+from sklearn.utils import compute_sample_weight, get_tags
 
 from ..ensemble import WeightedStackingClassifier
+from ..metrics import decide
 from ..neural import NeuralClassifier
+from ..utils._labels import label_positions
 
 
 @dataclass
@@ -259,6 +269,69 @@ def _catboost(context, weights):
         auto_class_weights=weights, iterations=200 if context.quick else 1000,
         random_seed=context.seed, thread_count=1, verbose=False,
         allow_writing_files=False,
+    )
+
+
+class _EncodedLabels(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
+    """``estimator`` fitted on the labels' positions in ``classes_``, weighted
+    by ``class_weight``.
+
+    XGBoost's classifier accepts only the labels 0 … k-1, and has no
+    ``class_weight``: ``'balanced'`` becomes the sample weights
+    ``n / (k n_class)``, the weights LightGBM's ``class_weight='balanced'``
+    gives, for two classes and for more. (``scale_pos_weight`` has the same
+    ratio for two classes, but weights summing to ``2 n_negative`` instead of
+    ``n`` change how much ``min_child_weight`` and ``reg_lambda`` weigh.)
+    """
+
+    def __init__(self, estimator, class_weight=None):
+        self.estimator = estimator
+        self.class_weight = class_weight
+
+    def fit(self, X, y):
+        self.classes_ = np.unique(y)
+        y_index = label_positions(y, self.classes_)
+        weights = (None if self.class_weight is None
+                   else compute_sample_weight(self.class_weight, y_index))
+        self.estimator_ = clone(self.estimator).fit(X, y_index, sample_weight=weights)
+        return self
+
+    def predict_proba(self, X):
+        # XGBoost's probabilities are float32, whose rows sum to 1 only to
+        # about 1e-7: scikit-learn's log-loss (the report's calibration)
+        # warns that they are not probabilities.
+        proba = np.asarray(self.estimator_.predict_proba(X), dtype=np.float64)
+        return proba / proba.sum(axis=1, keepdims=True)
+
+    def predict(self, X):
+        return decide(self.predict_proba(X), self.classes_)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        inner = get_tags(self.estimator).input_tags
+        tags.input_tags.sparse, tags.input_tags.allow_nan = inner.sparse, inner.allow_nan
+        return tags
+
+
+@candidate("xgboost_balanced",
+           "XGBoost's XGBClassifier with balanced class weights (as "
+           "class_weight='balanced')", costs="without", requires="xgboost")
+def _xgboost_balanced(context):
+    return _xgboost(context, "balanced")
+
+
+@candidate("xgboost", "XGBoost's XGBClassifier()", costs="with", requires="xgboost")
+def _xgboost_plain(context):
+    return _xgboost(context, None)
+
+
+def _xgboost(context, class_weight):
+    from xgboost import XGBClassifier
+
+    return _EncodedLabels(
+        XGBClassifier(n_estimators=50 if context.quick else 100,
+                      random_state=context.seed, n_jobs=1),
+        class_weight=class_weight,
     )
 
 

@@ -23,7 +23,7 @@ from sklearn.model_selection import FixedThresholdClassifier
 from sklearn.pipeline import Pipeline
 
 from .._version import __version__
-from ..metrics import decide
+from ..metrics import FixedOffsetsClassifier, decide
 from ._data import InputError, _first_line, _read_table, _shorten
 from ._model_code import estimator_source
 
@@ -34,18 +34,24 @@ def versions():
             "torch": torch.__version__, "python": platform.python_version()}
 
 
-def save_model(out, candidate, estimator, dataset, cost_matrix, reason, threshold=None):
+def save_model(out, candidate, estimator, dataset, cost_matrix, reason, threshold=None,
+               offsets=None):
     """Refit ``estimator`` behind the preprocessing on all rows; write
     ``model.joblib`` and ``model.py`` into ``out``; return the pipeline.
 
     With a ``threshold``, the model decides the positive class when its
-    probability is at least that (scikit-learn's ``FixedThresholdClassifier``).
+    probability is at least that (scikit-learn's ``FixedThresholdClassifier``);
+    with class ``offsets``, by minimum expected cost on the probabilities
+    they adjust (:class:`imbestimators.metrics.FixedOffsetsClassifier`).
     """
     if threshold is not None:
         estimator = FixedThresholdClassifier(
             estimator, threshold=threshold, pos_label=dataset.positive,
             response_method="predict_proba",
         )
+    if offsets is not None:
+        estimator = FixedOffsetsClassifier(estimator, cost_matrix=cost_matrix,
+                                           offsets=list(offsets))
     pipeline = Pipeline([("preprocess", clone(dataset.preprocessor)),
                          ("model", estimator)])
     info = {
@@ -58,6 +64,7 @@ def save_model(out, candidate, estimator, dataset, cost_matrix, reason, threshol
         "classes": dataset.classes.tolist(),
         "cost_matrix": None if cost_matrix is None else np.asarray(cost_matrix).tolist(),
         "threshold": threshold,
+        "offsets": None if offsets is None else list(offsets),
     }
     source = model_source(pipeline, info, reason)
     pipeline.fit(dataset.X, dataset.y)
@@ -199,9 +206,10 @@ def predict(model_path, data_path, out, id_column, notify):
         result[id_column] = frame[id_column]
     for k, label in enumerate(classes):
         result[f"proba_{label}"] = proba[:, k]
-    # A tuned threshold is the saved model's own decision; otherwise the
-    # shared rule (most probable class, or minimum expected cost).
-    result["prediction"] = (model.predict(X) if info.get("threshold") is not None
+    # A tuned threshold or tuned offsets are the saved model's own decision;
+    # otherwise the shared rule (most probable class, or minimum expected cost).
+    tuned = info.get("threshold") is not None or info.get("offsets") is not None
+    result["prediction"] = (model.predict(X) if tuned
                             else decide(proba, classes, cost_matrix))
     if out is None:
         result.to_csv(sys.stdout, index=False)

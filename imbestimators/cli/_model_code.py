@@ -60,10 +60,7 @@ def _expression(value, imports, indent):
 def _call(estimator, imports, indent):
     cls = type(estimator)
     imports[cls.__name__] = _public_module(cls)
-    defaults = {
-        name: p.default for name, p in inspect.signature(cls.__init__).parameters.items()
-        if p.default is not inspect.Parameter.empty
-    }
+    defaults = _defaults(cls)
     arguments = []
     for name, value in estimator.get_params(deep=False).items():
         if name in defaults and _same(value, defaults[name]):
@@ -75,6 +72,23 @@ def _call(estimator, imports, indent):
     pad = " " * (indent + 4)
     return (f"{cls.__name__}(\n" + "".join(f"{pad}{a},\n" for a in arguments)
             + " " * indent + ")")
+
+
+def _defaults(cls):
+    """The constructor's default values. A constructor that passes ``**kwargs``
+    on to its base's (XGBoost's classifier) takes the base's defaults for the
+    others, so that model.py does not spell out every one of them."""
+    defaults = {}
+    for klass in cls.__mro__:
+        if "__init__" not in vars(klass):
+            continue
+        parameters = inspect.signature(klass.__init__).parameters.values()
+        for p in parameters:
+            if p.default is not inspect.Parameter.empty:
+                defaults.setdefault(p.name, p.default)
+        if all(p.kind is not p.VAR_KEYWORD for p in parameters):
+            break
+    return defaults
 
 
 def _same(value, default):

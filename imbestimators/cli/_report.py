@@ -211,10 +211,13 @@ def _blocks(dataset, results, failed, rows, images, *, metric, cost_matrix, cv, 
                    ("ul", [f"{r.name}: {r.error}" for r in failed])]
     blocks += [("h2", "Calibration"), ("p", _CALIBRATION_TEXT),
                ("table", _calibration_table(results, dataset))]
-    if points:
+    if points and len(dataset.classes) == 2:
         blocks += [("h2", "Operating points"), ("p", _POINTS_TEXT.format(
             positive=dataset.positive, metric=next(iter(points.values()))["metric"])),
             ("table", _points_table(points))]
+    elif points:
+        blocks += [("h2", "Operating points"), ("p", _OFFSETS_TEXT),
+                   ("table", _offsets_table(points, dataset.classes))]
     captions = {
         "pr_curves.png": ("Precision-recall curves",
                           "Out-of-fold probabilities of the best candidates, pooled over "
@@ -284,6 +287,28 @@ def _points_table(points):
     cells = [
         [name, f"{p['threshold']:.3g}", f"{p['tuned']:.3f}", f"{p['default']:.3f}"]
         + [f"{v:.3f}" for v in p["precision_at_recall"]]
+        for name, p in points.items()
+    ]
+    return header, cells
+
+
+_OFFSETS_TEXT = (
+    "The decision rule tuned for the expected cost on the out-of-fold "
+    "probabilities: the class of minimum expected cost under the adjusted "
+    "probabilities softmax(log p + offset), one offset per class (the first "
+    "class's is 0; a positive offset makes its class likelier). 'tuned' is "
+    "cross-validated: each fold is decided with the offsets tuned on the other "
+    "folds; 'default' is the cost without offsets on the same folds. "
+    "--tune-threshold saves the model with its offsets."
+)
+
+
+def _offsets_table(points, classes):
+    header = (["candidate"] + [f"offset {c!s}" for c in classes]
+              + ["tuned", "default"])
+    cells = [
+        [name] + [f"{b:+.2f}" for b in p["offsets"]]
+        + [f"{p['tuned']:.3f}", f"{p['default']:.3f}"]
         for name, p in points.items()
     ]
     return header, cells

@@ -92,15 +92,23 @@ def tuned_operating_point(truth, score, folds, metric, cost_matrix=None,
     decision's score, each fold's threshold tuned on the other folds) and
     ``default`` (the same mean for ``default_decision``).
     """
-    tuned, default = [], []
-    for train, test in folds:
-        threshold = best_threshold(truth[train], score[train], metric, cost_matrix)
-        tuned.append(_value(metric, truth[test], score[test], threshold, cost_matrix))
-        # The default decision as a 0/1 "score" decided at 0.5.
-        default.append(_value(metric, truth[test], default_decision[test].astype(float),
-                              0.5, cost_matrix))
+    tuned = cross_validated(
+        lambda rows: best_threshold(truth[rows], score[rows], metric, cost_matrix),
+        lambda rows, t: _value(metric, truth[rows], score[rows], t, cost_matrix), folds)
+    # The default decision as a 0/1 "score" decided at 0.5.
+    default = cross_validated(
+        lambda rows: 0.5,
+        lambda rows, t: _value(metric, truth[rows], default_decision[rows].astype(float),
+                               t, cost_matrix), folds)
     return {"threshold": best_threshold(truth, score, metric, cost_matrix),
-            "tuned": float(np.mean(tuned)), "default": float(np.mean(default))}
+            "tuned": tuned, "default": default}
+
+
+def cross_validated(tune, value, folds):
+    """The mean over ``folds`` of ``value(test, tune(train))``: each fold is
+    decided with what was tuned on the other folds' rows, so a gain of tuning
+    is not measured on the rows it was tuned on."""
+    return float(np.mean([value(test, tune(train)) for train, test in folds]))
 
 
 def precision_at_recall(truth, score, recalls=RECALLS):
@@ -129,15 +137,19 @@ def operating_points(results, y_index, positive, folds, metric, cost_matrix):
     return points
 
 
-def describe(name, point, positive_label):
-    """One sentence on a candidate's tuned operating point."""
+def advice(point, it="it"):
+    """Whether the tuned decision (``it``) beat the default one, cross-validated."""
     better = (point["tuned"] < point["default"] if point["metric"] == COST
               else point["tuned"] > point["default"])
-    advice = ("--tune-threshold saves the model with it" if better else
-              "tuning does not help here: keep the default decision")
+    return (f"--tune-threshold saves the model with {it}" if better else
+            "tuning does not help here: keep the default decision")
+
+
+def describe(name, point, positive_label):
+    """One sentence on a candidate's tuned operating point."""
     return (
         f"Operating point of {name}: decide {positive_label!s} when its probability is "
         f">= {point['threshold']:.3g}, tuned for {point['metric']}: "
         f"{point['tuned']:.3f} cross-validated, against {point['default']:.3f} with the "
-        f"default decision ({advice})."
+        f"default decision ({advice(point)})."
     )

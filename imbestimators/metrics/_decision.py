@@ -34,9 +34,14 @@ def min_expected_cost_decision(proba, cost_matrix):
     return np.argmin(proba @ cost_matrix, axis=1)
 
 
-def decide(proba, classes, cost_matrix=None):
+def decide(proba, classes, cost_matrix=None, offsets=None):
     """The decision rule of every estimator here: most probable class, or the
     class of minimum expected cost when a cost matrix is given.
+
+    With ``offsets``, the rule decides on the adjusted probabilities
+    ``softmax(log(proba) + offsets)`` (a class's offset moves its prior):
+    :class:`FixedOffsetsClassifier` saves offsets tuned on out-of-fold
+    probabilities.
 
     Parameters
     ----------
@@ -47,6 +52,9 @@ def decide(proba, classes, cost_matrix=None):
     cost_matrix : ndarray of shape (n_classes, n_classes) or None, default=None
         ``C[i, j]`` is the cost of predicting ``classes[j]`` when the truth is
         ``classes[i]``; see :func:`min_expected_cost_decision`.
+    offsets : array-like of shape (n_classes,) or None, default=None
+        Added to the log-probabilities of the classes, in the order of the
+        columns; None decides on ``proba`` as it is.
 
     Returns
     -------
@@ -61,7 +69,15 @@ def decide(proba, classes, cost_matrix=None):
     array(['no', 'no'], dtype='<U3')
     >>> decide(proba, ["no", "yes"], cost_matrix=[[0, 1], [3, 0]])
     array(['yes', 'no'], dtype='<U3')
+    >>> decide(proba, ["no", "yes"], offsets=[0.0, np.log(3)])  # "yes" 3 times likelier
+    array(['yes', 'no'], dtype='<U3')
     """
+    if offsets is not None:
+        # softmax(log p + b) is p * exp(b) divided by its row sum; neither rule
+        # depends on a row's scale, so the division is left out (and exp is
+        # taken of b - max(b), which cannot overflow).
+        offsets = np.asarray(offsets, dtype=np.float64)
+        proba = np.asarray(proba, dtype=np.float64) * np.exp(offsets - offsets.max())
     if cost_matrix is None:
         indices = np.argmax(proba, axis=1)
     else:

@@ -11,6 +11,7 @@ from sklearn.naive_bayes import GaussianNB
 # 50 noisy rows of check_class_weight_classifiers, whose class weights of 1e-4
 # then no longer keep the network from predicting the down-weighted classes.)
 INIT_PARAMS = {
+    "FixedOffsetsClassifier": dict(estimator=LogisticRegression()),
     "NeuralClassifier": dict(max_epochs=40, hidden_layer_sizes=(32,), learning_rate=3e-3),
     "WeightedStackingClassifier": dict(
         estimators=[("lr", LogisticRegression()), ("nb", GaussianNB())], cv=2

@@ -1,6 +1,7 @@
 """``imbestimators compare`` end to end on tiny tables (``--quick``)."""
 
 import csv
+import importlib.util
 import json
 import re
 import subprocess
@@ -379,6 +380,11 @@ def test_with_a_cost_matrix_the_candidates_do_not_count_the_imbalance_twice(
         assert models[name].prior_correction is True
     assert models["hgb"].class_weight is None
     assert models["logreg"][-1].class_weight is None
+    for package, weighted, plain in [("lightgbm", "lightgbm_class_weight", "lightgbm"),
+                                     ("catboost", "catboost_balanced", "catboost"),
+                                     ("xgboost", "xgboost_balanced", "xgboost")]:
+        if importlib.util.find_spec(package) is not None:
+            assert plain in names and weighted not in names, package
     # Without a cost matrix: the weighted ones, and no plain duplicates.
     main(["compare", str(binary_csv), "--target", "label"])
     assert {"hgb_class_weight", "logreg_class_weight"} <= set(ran["names"])
@@ -394,7 +400,8 @@ def test_with_a_cost_matrix_the_candidates_do_not_count_the_imbalance_twice(
 def test_imbalanced_learn_and_boosting_candidates_run(binary_csv, tmp_path, capsys):
     names = ["nn_smote", "balanced_random_forest", "easy_ensemble", "nn_balanced_bagging"]
     for package, name in [("lightgbm", "lightgbm_class_weight"),
-                          ("catboost", "catboost_balanced")]:
+                          ("catboost", "catboost_balanced"),
+                          ("xgboost", "xgboost_balanced")]:
         try:
             __import__(package)
             names.append(name)
@@ -410,19 +417,68 @@ def test_imbalanced_learn_and_boosting_candidates_run(binary_csv, tmp_path, caps
     assert all(float(r["roc_auc_mean"]) > 0.8 for r in rows), rows
 
 
+@pytest.mark.parametrize("package, name", [("lightgbm", "lightgbm_class_weight"),
+                                           ("xgboost", "xgboost_balanced")])
 def test_a_candidate_whose_package_is_missing_is_skipped_with_a_notice(
-        binary_csv, monkeypatch, capsys):
+        binary_csv, monkeypatch, capsys, package, name):
     import importlib.util
 
     real = importlib.util.find_spec
     monkeypatch.setattr(importlib.util, "find_spec",
-                        lambda name, *a: None if name == "lightgbm" else real(name, *a))
-    status = main(QUICK + [str(binary_csv), "--configs",
-                           "logreg_class_weight,lightgbm_class_weight"])
+                        lambda module, *a: None if module == package else real(module, *a))
+    status = main(QUICK + [str(binary_csv), "--configs", f"logreg_class_weight,{name}"])
     captured = capsys.readouterr()
     assert status == 0, captured.err
-    assert "skipping lightgbm_class_weight: lightgbm not installed" in captured.err
-    assert "lightgbm_class_weight" not in captured.out.split("candidates ×")[1]
+    assert f"skipping {name}: {package} not installed (pip install {package})" \
+        in captured.err
+    assert name not in captured.out.split("candidates ×")[1]
+
+
+def test_xgboost_weights_the_classes_as_class_weight_balanced():
+    xgboost = pytest.importorskip("xgboost")
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(300, 3))
+    y = np.array(["a", "b", "c"])[np.digitize(X[:, 0], [0.5, 1.5])]  # 69/23/8 %
+    model = CANDIDATES["xgboost_balanced"].factory(Context(quick=True)).fit(X, y)
+    assert model.classes_.tolist() == ["a", "b", "c"]
+    # By hand: labels 0..k-1 and each row weighted n / (k n_class).
+    index = np.searchsorted(["a", "b", "c"], y)
+    counts = np.bincount(index)
+    weights = len(y) / (3 * counts[index])
+    reference = xgboost.XGBClassifier(n_estimators=50, random_state=0, n_jobs=1).fit(
+        X, index, sample_weight=weights)
+    np.testing.assert_allclose(model.predict_proba(X), reference.predict_proba(X))
+    unweighted = CANDIDATES["xgboost"].factory(Context(quick=True)).fit(X, y)
+    assert not np.allclose(unweighted.predict_proba(X), reference.predict_proba(X))
+    proba = model.predict_proba(X)
+    np.testing.assert_array_equal(model.predict(X),
+                                  np.array(["a", "b", "c"])[proba.argmax(axis=1)])
+
+
+def test_xgboost_candidates_rank_on_string_labels(tmp_path, make_table, capsys):
+    pytest.importorskip("xgboost")
+    table = make_table(n=150, n_classes=3)
+    table["label"] = np.array(["low", "mid", "high"])[table["label"]]
+    data = tmp_path / "three.csv"
+    table.to_csv(data, index=False)
+    cost = tmp_path / "cost.json"
+    cost.write_text(json.dumps({"low": {"mid": 1, "high": 2}, "mid": {"low": 3, "high": 1},
+                                "high": {"low": 6, "mid": 3}}))
+    status = main(QUICK + [str(data), "--configs", "xgboost_balanced,logreg_class_weight",
+                           "--out", str(tmp_path / "without")])
+    assert status == 0, capsys.readouterr().err
+    rows = read_csv(tmp_path / "without" / "leaderboard.csv")
+    assert sorted(r["candidate"] for r in rows) == ["logreg_class_weight",
+                                                    "xgboost_balanced"]
+    assert all(float(r["roc_auc_mean"]) > 0.8 for r in rows), rows
+    # The plain XGBoost under a cost matrix beats the best constant decision
+    # ('mid' for every row: 0.6 · 1 + 0.15 · 3 = 1.05 per row).
+    status = main(QUICK[:1] + ["--cv", "2", "--target", "label", str(data),
+                               "--cost-matrix", str(cost), "--configs", "xgboost",
+                               "--out", str(tmp_path / "with")])
+    assert status == 0, capsys.readouterr().err
+    [row] = read_csv(tmp_path / "with" / "leaderboard.csv")
+    assert row["candidate"] == "xgboost" and float(row["expected_cost_mean"]) < 0.8
 
 
 def test_calibration_table_and_reliability_plot(binary_csv, tmp_path, capsys):

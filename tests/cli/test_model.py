@@ -112,7 +112,7 @@ def test_model_py_rebuilds_every_candidate():
                     for name in ("nn_class_weight", "hgb_class_weight")]
     for name, candidate in CANDIDATES.items():
         if candidate.requires and importlib.util.find_spec(candidate.requires) is None:
-            continue  # an optional package (lightgbm, catboost) not installed
+            continue  # an optional package (lightgbm, catboost, xgboost) not installed
         pipeline = Pipeline([("preprocess", steps),
                              ("model", candidate.factory(context))])
         imports, expression = estimator_source(pipeline)

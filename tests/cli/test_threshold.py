@@ -105,11 +105,3 @@ def test_tune_threshold_saves_a_fixed_threshold_model(binary_csv, tmp_path, caps
     predictions = pd.read_csv(tmp_path / "p.csv")
     expected = np.where(predictions["proba_1"] >= threshold, 1, 0)
     np.testing.assert_array_equal(predictions["prediction"], expected)
-
-
-def test_tune_threshold_needs_two_classes_and_out(tmp_path, make_table, capsys):
-    path = tmp_path / "three.csv"
-    make_table(n_classes=3).to_csv(path, index=False)
-    assert main(["compare", str(path), "--target", "label", "--quick",
-                 "--tune-threshold", "--out", str(tmp_path / "o")]) == 2
-    assert "needs 2 classes (got 3)" in capsys.readouterr().err
