@@ -36,14 +36,24 @@ stack, over all outer folds of all sets; and the time of the weight step (the
 stack's fit, less the members' fits inside it) against the members' fits.
 
 Results go to ``OUT/folds_<config>.csv`` as each (set, config, scoring) is
-done; a rerun skips what is there::
+done; a rerun skips what is there. Members' fit times and predictions are
+cached on disk under ``OUT/member_cache``, so a rerun trains nothing twice.
+
+``--candidates`` replays those fits and records, for each outer fold, every
+candidate blend of ``blend='auto'``: its held-out fold scores (the evidence
+the selection rule reads) and its outer-test score. ``--report`` then also
+compares selection rules on them (the one-standard-error rule at several
+multiples of the standard error), on the tuning and the confirmation half of
+``bench_defaults.py`` separately::
 
     OMP_NUM_THREADS=1 python benchmarks/bench_stacking.py            # everything
     python benchmarks/bench_stacking.py --config groups --datasets ecoli oil
+    python benchmarks/bench_stacking.py --candidates                  # candidates too
     python benchmarks/bench_stacking.py --report                      # tables only
 """
 
 import argparse
+import ast
 import json
 import os
 import time
@@ -75,7 +85,12 @@ from sklearn.preprocessing import StandardScaler  # noqa: E402
 from imbestimators import NeuralClassifier, WeightedStackingClassifier  # noqa: E402
 from imbestimators.datasets import get_data_home, load_csv  # noqa: E402
 from imbestimators.metrics import make_cost_scorer  # noqa: E402
+from imbestimators.ensemble._stacking import _blend, _mixed  # noqa: E402
+from imbestimators.ensemble._weights import recalibrate  # noqa: E402
 from imbestimators.metrics._precomputed import PrecomputedClassifier  # noqa: E402
+from imbestimators.utils._labels import label_positions  # noqa: E402
+
+from bench_defaults import TUNING  # noqa: E402  (the halves: fixed there, once)
 
 # The collection: $IMBESTIMATORS_DATA, else ../shared/data beside the checkout.
 DATA = get_data_home() or Path(__file__).resolve().parents[2] / "shared" / "data"
@@ -175,16 +190,10 @@ def stack(config, n_features, scoring, blend, inner, seed):
 
 
 def evaluate(name, config, scoring, max_rows, repeats, outer_folds, seed):
-    X, y = load_csv(DATA / f"{name}.csv.gz")
-    X = np.ascontiguousarray(X, dtype=np.float32)
-    if len(y) > max_rows:
-        X, _, y, _ = train_test_split(X, y, train_size=max_rows, stratify=y,
-                                      random_state=seed)
+    X, y, splits = outer_split(name, max_rows, repeats, outer_folds, seed)
     scorer = scorer_of(scoring)
-    outer = RepeatedStratifiedKFold(n_splits=outer_folds, n_repeats=repeats,
-                                    random_state=seed)
     rows = []
-    for k, (train, test) in enumerate(outer.split(X, y)):
+    for k, (train, test) in enumerate(splits):
         inner = StratifiedKFold(5, shuffle=True, random_state=seed + 1)
         start, before = time.perf_counter(), _MEMBER_SECONDS[0]
         auto = stack(config, X.shape[1], scoring, "auto", inner, seed).fit(
@@ -228,6 +237,99 @@ def evaluate(name, config, scoring, max_rows, repeats, outer_folds, seed):
             row[f"{rule}_oof_score"] = oof_score
         rows.append(row)
     return rows
+
+
+def outer_split(name, max_rows, repeats, outer_folds, seed):
+    X, y = load_csv(DATA / f"{name}.csv.gz")
+    X = np.ascontiguousarray(X, dtype=np.float32)
+    if len(y) > max_rows:
+        X, _, y, _ = train_test_split(X, y, train_size=max_rows, stratify=y,
+                                      random_state=seed)
+    outer = RepeatedStratifiedKFold(n_splits=outer_folds, n_repeats=repeats,
+                                    random_state=seed)
+    return X, y, list(outer.split(X, y))
+
+
+def evaluate_candidates(name, config, scoring, max_rows, repeats, outer_folds, seed):
+    """Per outer fold: every candidate of blend='auto', its held-out fold scores
+    (``cv_matrix``, candidates × inner folds) and its outer-test score, the
+    candidate predicting as the final fit would (weights shrunk from the
+    stack's ``fitted_weights_``, recalibration fitted on all OOF rows)."""
+    X, y, splits = outer_split(name, max_rows, repeats, outer_folds, seed)
+    scorer, costs = scorer_of(scoring), COSTS if scoring == "cost" else None
+    rows = []
+    for k, (train, test) in enumerate(splits):
+        inner = StratifiedKFold(5, shuffle=True, random_state=seed + 1)
+        auto = stack(config, X.shape[1], scoring, "auto", inner, seed).fit(
+            X[train], y[train])
+        kept = [i for i, (member, _) in enumerate(auto.estimators)
+                if member not in auto.excluded_]
+        member_proba = np.stack([auto.estimators_[i].predict_proba(X[test])
+                                 for i in kept], axis=1)
+        best = np.eye(len(kept))[auto._first_best(auto.oof_scores_individual_[kept])]
+        y_index = label_positions(y[train], auto.classes_)
+        evidence, scores = auto.blend_evidence_, []
+        for mix, recalibrated in evidence["candidates"]:
+            weights = _mixed(mix, auto.fitted_weights_[kept], best)
+            proba = _blend(member_proba, weights)
+            if recalibrated:
+                proba = recalibrate(proba, auto._recalibration(
+                    np.arange(len(train)), weights, kept, y_index, None))
+            scores.append(score_proba(scorer, proba, auto.classes_, y[test], costs))
+        rows.append({
+            "dataset": name, "config": config, "scoring": scoring, "rows": len(y),
+            "outer_fold": k,
+            "candidates": repr([(m if m == "best_member" else float(m), bool(r))
+                                for m, r in evidence["candidates"]]),
+            "cv_matrix": repr(np.asarray(evidence["cv_scores"]).tolist()),
+            "candidate_scores": repr(scores)})
+    return rows
+
+
+def one_se_pick(scores, multiple):
+    """The candidate the rule keeps: the best mean held-out score, if its mean
+    paired gain over candidate 0 exceeds ``multiple`` standard errors."""
+    scored = np.all(np.isfinite(scores), axis=0)
+    if scored.sum() < 2:
+        return 0
+    best = int(np.argmax(scores[:, scored].mean(axis=1)))
+    gain = scores[best, scored] - scores[0, scored]
+    return best if best and gain.mean() > multiple * gain.std(ddof=1) / np.sqrt(
+        gain.size) else 0
+
+
+def report_rules(frame, multiples=(1.0, 1.5, 2.0)):
+    """Selection rules on the recorded candidates, by half: the mean outer
+    score against the uniform average (candidate 0), the sets more than 0.01
+    below it, and the bias and mean absolute error of the rule's own cv_score_
+    (each inner fold scored by the candidate the rule picks from the others)."""
+    for (config, scoring), part in frame.groupby(["config", "scoring"]):
+        print(f"\n## selection rules: {config} members, scoring={scoring}\n")
+        print("| half | sets | rule | score − uniform | sets below uniform − 0.01 "
+              "| cv_score_ bias | cv_score_ MAE |")
+        print("|---|---|---|---|---|---|---|")
+        for half in ("tuning", "confirmation"):
+            sub = part[part.dataset.isin(TUNING) == (half == "tuning")]
+            if sub.empty:
+                continue
+            for multiple in multiples:
+                out = []
+                for row in sub.itertuples():
+                    matrix = np.array(ast.literal_eval(row.cv_matrix), dtype=float)
+                    outer = np.array(ast.literal_eval(row.candidate_scores))
+                    estimate = np.nanmean([
+                        matrix[one_se_pick(np.delete(matrix, k, axis=1), multiple), k]
+                        for k in range(matrix.shape[1])])
+                    out.append((row.dataset, outer[one_se_pick(matrix, multiple)],
+                                outer[0], estimate))
+                out = pd.DataFrame(out, columns=["dataset", "score", "uniform", "cv"])
+                gap = out.cv - out.score
+                per_set = out.groupby("dataset").mean()
+                below = per_set.index[per_set.score < per_set.uniform - 0.01].tolist()
+                print(f"| {half} | {len(per_set)} | {multiple:g} SE | "
+                      f"{(per_set.score - per_set.uniform).mean():+.4f} | "
+                      f"{len(below)} {', '.join(below)} | {gap.mean():+.4f} | "
+                      f"{gap.abs().mean():.4f} |")
 
 
 def blend(member_proba, weights):
@@ -296,10 +398,14 @@ def main(argv=None):
     parser.add_argument("--outer-folds", type=int, default=3)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", default="benchmarks/results/stacking")
+    parser.add_argument("--candidates", action="store_true",
+                        help="record every candidate blend (replays the cached fits)")
     parser.add_argument("--report", action="store_true")
     args = parser.parse_args(argv)
     out = Path(args.out)
-    paths = {config: out / f"folds_{config}.csv" for config in args.config}
+    kind = "candidates" if args.candidates else "folds"
+    paths = {config: out / f"{kind}_{config}.csv" for config in args.config}
+    run = evaluate_candidates if args.candidates else evaluate
     if not args.report:
         torch.set_num_threads(1)
         warnings.filterwarnings("ignore")
@@ -319,17 +425,18 @@ def main(argv=None):
                 for scoring in args.scoring:
                     if (name, config, scoring) in done:
                         continue
-                    rows = pd.DataFrame(evaluate(name, config, scoring, args.max_rows,
-                                                 args.repeats, args.outer_folds,
-                                                 args.seed))
+                    rows = pd.DataFrame(run(name, config, scoring, args.max_rows,
+                                            args.repeats, args.outer_folds, args.seed))
                     rows.to_csv(path, mode="a", header=not path.exists(), index=False)
-                    print(f"{name:<20} {config:<6} {scoring:<18} "
-                          + " ".join(f"{r} {rows[r].mean():.4f}" for r in RULES)
-                          + f"  blend_ {rows.blend.value_counts().to_dict()}",
-                          flush=True)
-    for path in paths.values():
-        if path.exists():
-            report(pd.read_csv(path))
+                    print(f"{name:<20} {config:<6} {scoring:<18} " + (
+                        "candidates recorded" if args.candidates else
+                        " ".join(f"{r} {rows[r].mean():.4f}" for r in RULES)
+                        + f"  blend_ {rows.blend.value_counts().to_dict()}"), flush=True)
+    for config in args.config:
+        if (out / f"folds_{config}.csv").exists():
+            report(pd.read_csv(out / f"folds_{config}.csv"))
+        if (out / f"candidates_{config}.csv").exists():
+            report_rules(pd.read_csv(out / f"candidates_{config}.csv"))
 
 
 if __name__ == "__main__":
