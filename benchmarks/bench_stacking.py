@@ -397,12 +397,16 @@ def main(argv=None):
     parser.add_argument("--repeats", type=int, default=2)
     parser.add_argument("--outer-folds", type=int, default=3)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--out", default="benchmarks/results/stacking")
+    parser.add_argument("--out", nargs="+", default=["benchmarks/results/stacking"],
+                        help="results folder; with --report, several (runs split by "
+                             "--datasets) are reported together")
     parser.add_argument("--candidates", action="store_true",
                         help="record every candidate blend (replays the cached fits)")
     parser.add_argument("--report", action="store_true")
     args = parser.parse_args(argv)
-    out = Path(args.out)
+    if len(args.out) > 1 and not args.report:
+        parser.error("several --out folders are read by --report only")
+    out = Path(args.out[0])
     kind = "candidates" if args.candidates else "folds"
     paths = {config: out / f"{kind}_{config}.csv" for config in args.config}
     run = evaluate_candidates if args.candidates else evaluate
@@ -433,10 +437,12 @@ def main(argv=None):
                         " ".join(f"{r} {rows[r].mean():.4f}" for r in RULES)
                         + f"  blend_ {rows.blend.value_counts().to_dict()}"), flush=True)
     for config in args.config:
-        if (out / f"folds_{config}.csv").exists():
-            report(pd.read_csv(out / f"folds_{config}.csv"))
-        if (out / f"candidates_{config}.csv").exists():
-            report_rules(pd.read_csv(out / f"candidates_{config}.csv"))
+        for kind, show in (("folds", report), ("candidates", report_rules)):
+            found = [pd.read_csv(path) for folder in args.out
+                     if (path := Path(folder) / f"{kind}_{config}.csv").exists()]
+            if found:
+                frame = pd.concat(found).sort_values(["rows", "dataset"], kind="stable")
+                show(frame.reset_index(drop=True))
 
 
 if __name__ == "__main__":
