@@ -252,8 +252,9 @@ def outer_split(name, max_rows, repeats, outer_folds, seed):
 
 def evaluate_candidates(name, config, scoring, max_rows, repeats, outer_folds, seed):
     """Per outer fold: every candidate of blend='auto', its held-out fold scores
-    (``cv_matrix``, candidates × inner folds) and its outer-test score, the
-    candidate predicting as the final fit would (weights shrunk from the
+    (``cv_matrix``, candidates × inner folds), its outer-test score and its
+    in-sample score on the OOF rows (what ``oof_score_`` would be with it),
+    the candidate predicting as the final fit would (weights shrunk from the
     stack's ``fitted_weights_``, recalibration fitted on all OOF rows)."""
     X, y, splits = outer_split(name, max_rows, repeats, outer_folds, seed)
     scorer, costs = scorer_of(scoring), COSTS if scoring == "cost" else None
@@ -268,21 +269,25 @@ def evaluate_candidates(name, config, scoring, max_rows, repeats, outer_folds, s
                                  for i in kept], axis=1)
         best = np.eye(len(kept))[auto._first_best(auto.oof_scores_individual_[kept])]
         y_index = label_positions(y[train], auto.classes_)
-        evidence, scores = auto.blend_evidence_, []
+        oof = auto.oof_predictions_[:, kept]
+        evidence, scores, in_sample = auto.blend_evidence_, [], []
         for mix, recalibrated in evidence["candidates"]:
             weights = _mixed(mix, auto.fitted_weights_[kept], best)
-            proba = _blend(member_proba, weights)
+            proba, oof_proba = _blend(member_proba, weights), _blend(oof, weights)
             if recalibrated:
-                proba = recalibrate(proba, auto._recalibration(
-                    np.arange(len(train)), weights, kept, y_index, None))
+                params = auto._recalibration(np.arange(len(train)), weights, kept,
+                                             y_index, None)
+                proba = recalibrate(proba, params)
+                oof_proba = recalibrate(oof_proba, params)
             scores.append(score_proba(scorer, proba, auto.classes_, y[test], costs))
+            in_sample.append(score_proba(scorer, oof_proba, auto.classes_, y[train], costs))
         rows.append({
             "dataset": name, "config": config, "scoring": scoring, "rows": len(y),
             "outer_fold": k,
             "candidates": repr([(m if m == "best_member" else float(m), bool(r))
                                 for m, r in evidence["candidates"]]),
             "cv_matrix": repr(np.asarray(evidence["cv_scores"]).tolist()),
-            "candidate_scores": repr(scores)})
+            "candidate_scores": repr(scores), "candidate_oof_scores": repr(in_sample)})
     return rows
 
 
@@ -301,12 +306,13 @@ def one_se_pick(scores, multiple):
 def report_rules(frame, multiples=(1.0, 1.5, 2.0)):
     """Selection rules on the recorded candidates, by half: the mean outer
     score against the uniform average (candidate 0), the sets more than 0.01
-    below it, and the bias and mean absolute error of the rule's own cv_score_
-    (each inner fold scored by the candidate the rule picks from the others)."""
+    below it, and the bias and mean absolute error against the outer score of
+    the rule's own cv_score_ (each inner fold scored by the candidate the rule
+    picks from the others) and oof_score_ (its pick's in-sample score)."""
     for (config, scoring), part in frame.groupby(["config", "scoring"]):
         print(f"\n## selection rules: {config} members, scoring={scoring}\n")
         print("| half | sets | rule | score − uniform | sets below uniform − 0.01 "
-              "| cv_score_ bias | cv_score_ MAE |")
+              "| cv_score_ bias / MAE | oof_score_ bias / MAE |")
         print("|---|---|---|---|---|---|---|")
         for half in ("tuning", "confirmation"):
             sub = part[part.dataset.isin(TUNING) == (half == "tuning")]
@@ -320,16 +326,19 @@ def report_rules(frame, multiples=(1.0, 1.5, 2.0)):
                     estimate = np.nanmean([
                         matrix[one_se_pick(np.delete(matrix, k, axis=1), multiple), k]
                         for k in range(matrix.shape[1])])
-                    out.append((row.dataset, outer[one_se_pick(matrix, multiple)],
-                                outer[0], estimate))
-                out = pd.DataFrame(out, columns=["dataset", "score", "uniform", "cv"])
-                gap = out.cv - out.score
+                    pick = one_se_pick(matrix, multiple)
+                    oof = ast.literal_eval(row.candidate_oof_scores)[pick]
+                    out.append((row.dataset, outer[pick], outer[0], estimate, oof))
+                out = pd.DataFrame(out, columns=["dataset", "score", "uniform", "cv",
+                                                 "oof"])
+                gap, oof_gap = out.cv - out.score, out.oof - out.score
                 per_set = out.groupby("dataset").mean()
                 below = per_set.index[per_set.score < per_set.uniform - 0.01].tolist()
                 print(f"| {half} | {len(per_set)} | {multiple:g} SE | "
                       f"{(per_set.score - per_set.uniform).mean():+.4f} | "
-                      f"{len(below)} {', '.join(below)} | {gap.mean():+.4f} | "
-                      f"{gap.abs().mean():.4f} |")
+                      f"{len(below)} {', '.join(below)} | {gap.mean():+.4f} / "
+                      f"{gap.abs().mean():.4f} | {oof_gap.mean():+.4f} / "
+                      f"{oof_gap.abs().mean():.4f} |")
 
 
 def blend(member_proba, weights):
