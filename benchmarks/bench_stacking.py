@@ -39,16 +39,17 @@ Results go to ``OUT/folds_<config>.csv`` as each (set, config, scoring) is
 done; a rerun skips what is there. Members' fit times and predictions are
 cached on disk under ``OUT/member_cache``, so a rerun trains nothing twice.
 
-``--candidates`` replays those fits and records, for each outer fold, every
+Each outer fold also records, in ``OUT/candidates_<config>.csv``, every
 candidate blend of ``blend='auto'``: its held-out fold scores (the evidence
-the selection rule reads) and its outer-test score. ``--report`` then also
-compares selection rules on them (the one-standard-error rule at several
-multiples of the standard error), on the tuning and the confirmation half of
-``bench_defaults.py`` separately::
+the selection rule reads), its outer-test score and its in-sample OOF score;
+``--candidates`` replays the cached fits to record them for rows written
+before they were. ``--report`` compares selection rules on them (the
+one-standard-error rule at several multiples of the standard error), on the
+tuning and the confirmation half of ``bench_defaults.py`` separately::
 
     OMP_NUM_THREADS=1 python benchmarks/bench_stacking.py            # everything
     python benchmarks/bench_stacking.py --config groups --datasets ecoli oil
-    python benchmarks/bench_stacking.py --candidates                  # candidates too
+    python benchmarks/bench_stacking.py --candidates                  # older rows
     python benchmarks/bench_stacking.py --report                      # tables only
 """
 
@@ -190,9 +191,10 @@ def stack(config, n_features, scoring, blend, inner, seed):
 
 
 def evaluate(name, config, scoring, max_rows, repeats, outer_folds, seed):
+    """The rows of ``folds_<config>.csv`` and of ``candidates_<config>.csv``."""
     X, y, splits = outer_split(name, max_rows, repeats, outer_folds, seed)
     scorer = scorer_of(scoring)
-    rows = []
+    rows, candidates = [], []
     for k, (train, test) in enumerate(splits):
         inner = StratifiedKFold(5, shuffle=True, random_state=seed + 1)
         start, before = time.perf_counter(), _MEMBER_SECONDS[0]
@@ -206,8 +208,10 @@ def evaluate(name, config, scoring, max_rows, repeats, outer_folds, seed):
         sk = StackingClassifier(members(config, X.shape[1], seed), cv=inner,
                                 final_estimator=LogisticRegression(max_iter=1000),
                                 stack_method="predict_proba").fit(X[train], y[train])
-        row = {"dataset": name, "config": config, "scoring": scoring, "rows": len(y),
-               "outer_fold": k, "blend": auto.blend_, "shrinkage": auto.shrinkage_,
+        keys = {"dataset": name, "config": config, "scoring": scoring, "rows": len(y),
+                "outer_fold": k}
+        candidates.append(candidates_row(auto, X, y, train, test, scoring, keys))
+        row = {**keys, "blend": auto.blend_, "shrinkage": auto.shrinkage_,
                "weight_seconds": weight_seconds, "member_seconds": _FIT_SECONDS[0]}
         costs = COSTS if scoring == "cost" else None
         member_proba = np.stack([m.predict_proba(X[test]) for m in uniform.estimators_],
@@ -236,7 +240,7 @@ def evaluate(name, config, scoring, max_rows, repeats, outer_folds, seed):
             row[f"{rule}_cv_score_se"] = cv_se
             row[f"{rule}_oof_score"] = oof_score
         rows.append(row)
-    return rows
+    return rows, candidates
 
 
 def outer_split(name, max_rows, repeats, outer_folds, seed):
@@ -251,44 +255,50 @@ def outer_split(name, max_rows, repeats, outer_folds, seed):
 
 
 def evaluate_candidates(name, config, scoring, max_rows, repeats, outer_folds, seed):
-    """Per outer fold: every candidate of blend='auto', its held-out fold scores
-    (``cv_matrix``, candidates × inner folds), its outer-test score and its
-    in-sample score on the OOF rows (what ``oof_score_`` would be with it),
-    the candidate predicting as the final fit would (weights shrunk from the
-    stack's ``fitted_weights_``, recalibration fitted on all OOF rows)."""
+    """:func:`candidates_row` of each outer fold (the stack refitted: replayed
+    from the cache for folds :func:`evaluate` ran before it recorded them)."""
     X, y, splits = outer_split(name, max_rows, repeats, outer_folds, seed)
-    scorer, costs = scorer_of(scoring), COSTS if scoring == "cost" else None
     rows = []
     for k, (train, test) in enumerate(splits):
         inner = StratifiedKFold(5, shuffle=True, random_state=seed + 1)
         auto = stack(config, X.shape[1], scoring, "auto", inner, seed).fit(
             X[train], y[train])
-        kept = [i for i, (member, _) in enumerate(auto.estimators)
-                if member not in auto.excluded_]
-        member_proba = np.stack([auto.estimators_[i].predict_proba(X[test])
-                                 for i in kept], axis=1)
-        best = np.eye(len(kept))[auto._first_best(auto.oof_scores_individual_[kept])]
-        y_index = label_positions(y[train], auto.classes_)
-        oof = auto.oof_predictions_[:, kept]
-        evidence, scores, in_sample = auto.blend_evidence_, [], []
-        for mix, recalibrated in evidence["candidates"]:
-            weights = _mixed(mix, auto.fitted_weights_[kept], best)
-            proba, oof_proba = _blend(member_proba, weights), _blend(oof, weights)
-            if recalibrated:
-                params = auto._recalibration(np.arange(len(train)), weights, kept,
-                                             y_index, None)
-                proba = recalibrate(proba, params)
-                oof_proba = recalibrate(oof_proba, params)
-            scores.append(score_proba(scorer, proba, auto.classes_, y[test], costs))
-            in_sample.append(score_proba(scorer, oof_proba, auto.classes_, y[train], costs))
-        rows.append({
-            "dataset": name, "config": config, "scoring": scoring, "rows": len(y),
-            "outer_fold": k,
+        rows.append(candidates_row(auto, X, y, train, test, scoring,
+                                   {"dataset": name, "config": config,
+                                    "scoring": scoring, "rows": len(y), "outer_fold": k}))
+    return rows
+
+
+def candidates_row(auto, X, y, train, test, scoring, keys):
+    """Every candidate of the fitted ``auto`` stack's blend='auto': its held-out
+    fold scores (``cv_matrix``, candidates × inner folds), its outer-test
+    score and its in-sample score on the OOF rows (what ``oof_score_`` would
+    be with it), the candidate predicting as the final fit would (weights
+    shrunk from ``fitted_weights_``, recalibration fitted on all OOF rows)."""
+    scorer, costs = scorer_of(scoring), COSTS if scoring == "cost" else None
+    kept = [i for i, (member, _) in enumerate(auto.estimators)
+            if member not in auto.excluded_]
+    member_proba = np.stack([auto.estimators_[i].predict_proba(X[test]) for i in kept],
+                            axis=1)
+    best = np.eye(len(kept))[auto._first_best(auto.oof_scores_individual_[kept])]
+    y_index = label_positions(y[train], auto.classes_)
+    oof = auto.oof_predictions_[:, kept]
+    evidence, scores, in_sample = auto.blend_evidence_, [], []
+    for mix, recalibrated in evidence["candidates"]:
+        weights = _mixed(mix, auto.fitted_weights_[kept], best)
+        proba, oof_proba = _blend(member_proba, weights), _blend(oof, weights)
+        if recalibrated:
+            params = auto._recalibration(np.arange(len(train)), weights, kept, y_index,
+                                         None)
+            proba = recalibrate(proba, params)
+            oof_proba = recalibrate(oof_proba, params)
+        scores.append(score_proba(scorer, proba, auto.classes_, y[test], costs))
+        in_sample.append(score_proba(scorer, oof_proba, auto.classes_, y[train], costs))
+    return {**keys,
             "candidates": repr([(m if m == "best_member" else float(m), bool(r))
                                 for m, r in evidence["candidates"]]),
             "cv_matrix": repr(np.asarray(evidence["cv_scores"]).tolist()),
-            "candidate_scores": repr(scores), "candidate_oof_scores": repr(in_sample)})
-    return rows
+            "candidate_scores": repr(scores), "candidate_oof_scores": repr(in_sample)}
 
 
 def one_se_pick(scores, multiple):
@@ -418,7 +428,6 @@ def main(argv=None):
     out = Path(args.out[0])
     kind = "candidates" if args.candidates else "folds"
     paths = {config: out / f"{kind}_{config}.csv" for config in args.config}
-    run = evaluate_candidates if args.candidates else evaluate
     if not args.report:
         torch.set_num_threads(1)
         warnings.filterwarnings("ignore")
@@ -438,8 +447,15 @@ def main(argv=None):
                 for scoring in args.scoring:
                     if (name, config, scoring) in done:
                         continue
-                    rows = pd.DataFrame(run(name, config, scoring, args.max_rows,
-                                            args.repeats, args.outer_folds, args.seed))
+                    run = (name, config, scoring, args.max_rows, args.repeats,
+                           args.outer_folds, args.seed)
+                    if args.candidates:
+                        rows = pd.DataFrame(evaluate_candidates(*run))
+                    else:
+                        rows, candidates = map(pd.DataFrame, evaluate(*run))
+                        more = out / f"candidates_{config}.csv"
+                        candidates.to_csv(more, mode="a", header=not more.exists(),
+                                          index=False)
                     rows.to_csv(path, mode="a", header=not path.exists(), index=False)
                     print(f"{name:<20} {config:<6} {scoring:<18} " + (
                         "candidates recorded" if args.candidates else
