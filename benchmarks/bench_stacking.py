@@ -25,7 +25,8 @@ Member sets (``--config``): ``three`` is LogisticRegression(balanced) in a
 scaler pipeline, HistGradientBoosting(balanced) and NeuralClassifier(balanced),
 defaults otherwise; ``groups`` is the feature-group case (seven members, each
 the same learner, LogisticRegression(balanced) in a scaler pipeline, on its
-own seventh of the columns, as with seven molecular fingerprints).
+own seventh of the columns, as with seven molecular fingerprints; one column
+each on sets with fewer than seven).
 
 Scorers (``--scoring``): ``average_precision``, ``neg_log_loss`` and ``cost``
 (``make_cost_scorer`` with a false negative costing 5 times a false positive,
@@ -172,7 +173,9 @@ def members(config, n_features, seed):
                                                         random_state=seed)),
                  ("nn", NeuralClassifier(class_weight="balanced", random_state=seed))]
     else:
-        groups = np.array_split(np.random.RandomState(seed).permutation(n_features), 7)
+        # Seven groups, or one column each on sets with fewer columns.
+        groups = np.array_split(np.random.RandomState(seed).permutation(n_features),
+                                min(7, n_features))
         bases = [(f"group{g}", make_pipeline(
             ColumnTransformer([("cols", "passthrough", np.sort(cols))]), scaled_logreg()))
             for g, cols in enumerate(groups)]
