@@ -409,6 +409,43 @@ def report(frame):
               f"{part.groupby('dataset').member_seconds.max().sum():.0f} s")
 
 
+BANDS = ((0, 2000, "< 2 000"), (2000, 10000, "2 000-10 000"), (10000, np.inf, ">= 10 000"))
+
+
+def summary(frames):
+    """The guide's tables: one line per (members, scoring) over all sets, and
+    the default's gain over the plain average by size band."""
+    print("\n## summary (means over the sets; honesty over the outer folds)\n")
+    print("members  scoring   sets  default  uniform  best_oof  sklearn   fitted  below"
+          "  cv_score_ bias/MAE  oof_score_ bias/MAE  weights / members (s)")
+    bands = []
+    for frame in frames:
+        for (config, scoring), part in frame.groupby(["config", "scoring"], sort=False):
+            per_set = part.groupby("dataset", sort=False).mean(numeric_only=True)
+            means = per_set[list(RULES)].mean()
+            below = int((per_set["auto"] < per_set["uniform"] - 0.01).sum())
+            cv = part["auto_cv_score"] - part["auto"]
+            oof = part["auto_oof_score"] - part["auto"]
+            name = {"average_precision": "AP", "neg_log_loss": "log-loss"}.get(
+                scoring, scoring)
+            print(f"{config:<8} {name:<9} {len(per_set):>4}  "
+                  + "  ".join(f"{means[r]:7.4f}" for r in
+                              ("auto", "uniform", "best_oof", "sk_stacking", "fitted"))
+                  + f"  {below:>5}    {cv.mean():+.4f} / {cv.abs().mean():.4f}"
+                  f"    {oof.mean():+.4f} / {oof.abs().mean():.4f}"
+                  f"    {part.weight_seconds.sum():6.0f} / "
+                  f"{part.groupby('dataset').member_seconds.max().sum():.0f}")
+            gain = per_set["auto"] - per_set["uniform"]
+            bands.append((config, name, [
+                (gain[(per_set.rows >= low) & (per_set.rows < high)])
+                for low, high, _ in BANDS]))
+    print("\ndefault − uniform by size band (mean over the sets; sets in brackets)\n")
+    print("members  scoring   " + "  ".join(f"{label:>16}" for *_, label in BANDS))
+    for config, name, gains in bands:
+        print(f"{config:<8} {name:<9} " + "  ".join(
+            f"{g.mean():+9.4f} ({len(g):>2})" if len(g) else f"{'':>16}" for g in gains))
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--config", nargs="*", choices=["three", "groups"],
@@ -464,6 +501,7 @@ def main(argv=None):
                         "candidates recorded" if args.candidates else
                         " ".join(f"{r} {rows[r].mean():.4f}" for r in RULES)
                         + f"  blend_ {rows.blend.value_counts().to_dict()}"), flush=True)
+    folds = []
     for config in args.config:
         for kind, show in (("folds", report), ("candidates", report_rules)):
             found = [pd.read_csv(path) for folder in args.out
@@ -471,6 +509,10 @@ def main(argv=None):
             if found:
                 frame = pd.concat(found).sort_values(["rows", "dataset"], kind="stable")
                 show(frame.reset_index(drop=True))
+                if kind == "folds":
+                    folds.append(frame)
+    if folds:
+        summary(folds)
 
 
 if __name__ == "__main__":
