@@ -446,6 +446,14 @@ def summary(frames):
             f"{g.mean():+9.4f} ({len(g):>2})" if len(g) else f"{'':>16}" for g in gains))
 
 
+def append(rows, path):
+    """Append ``rows`` to the CSV at ``path`` in the columns of its header (a
+    set with fewer feature groups leaves the missing members' columns empty)."""
+    if path.exists():
+        rows = rows.reindex(columns=pd.read_csv(path, nrows=0).columns)
+    rows.to_csv(path, mode="a", header=not path.exists(), index=False)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--config", nargs="*", choices=["three", "groups"],
@@ -493,10 +501,8 @@ def main(argv=None):
                         rows = pd.DataFrame(evaluate_candidates(*run))
                     else:
                         rows, candidates = map(pd.DataFrame, evaluate(*run))
-                        more = out / f"candidates_{config}.csv"
-                        candidates.to_csv(more, mode="a", header=not more.exists(),
-                                          index=False)
-                    rows.to_csv(path, mode="a", header=not path.exists(), index=False)
+                        append(candidates, out / f"candidates_{config}.csv")
+                    append(rows, path)
                     print(f"{name:<20} {config:<6} {scoring:<18} " + (
                         "candidates recorded" if args.candidates else
                         " ".join(f"{r} {rows[r].mean():.4f}" for r in RULES)
