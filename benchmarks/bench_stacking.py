@@ -87,7 +87,11 @@ from sklearn.preprocessing import StandardScaler  # noqa: E402
 from imbestimators import NeuralClassifier, WeightedStackingClassifier  # noqa: E402
 from imbestimators.datasets import get_data_home, load_csv  # noqa: E402
 from imbestimators.metrics import make_cost_scorer  # noqa: E402
-from imbestimators.ensemble._stacking import _blend, _mixed  # noqa: E402
+from imbestimators.ensemble._stacking import (  # noqa: E402
+    _blend,
+    _choose_blend,
+    _mixed,
+)
 from imbestimators.ensemble._weights import recalibrate  # noqa: E402
 from imbestimators.metrics._precomputed import PrecomputedClassifier  # noqa: E402
 from imbestimators.utils._labels import label_positions  # noqa: E402
@@ -304,16 +308,10 @@ def candidates_row(auto, X, y, train, test, scoring, keys):
             "candidate_scores": repr(scores), "candidate_oof_scores": repr(in_sample)}
 
 
-def one_se_pick(scores, multiple):
-    """The candidate the rule keeps: the best mean held-out score, if its mean
-    paired gain over candidate 0 exceeds ``multiple`` standard errors."""
-    scored = np.all(np.isfinite(scores), axis=0)
-    if scored.sum() < 2:
-        return 0
-    best = int(np.argmax(scores[:, scored].mean(axis=1)))
-    gain = scores[best, scored] - scores[0, scored]
-    return best if best and gain.mean() > multiple * gain.std(ddof=1) / np.sqrt(
-        gain.size) else 0
+def one_se_pick(candidates, scores, multiple):
+    """The candidate the estimator's rule keeps when the gain must exceed
+    ``multiple`` standard errors."""
+    return _choose_blend(candidates, scores, multiple)[0]
 
 
 def report_rules(frame, multiples=(1.0, 1.5, 2.0)):
@@ -334,12 +332,14 @@ def report_rules(frame, multiples=(1.0, 1.5, 2.0)):
             for multiple in multiples:
                 out = []
                 for row in sub.itertuples():
+                    candidates = ast.literal_eval(row.candidates)
                     matrix = np.array(ast.literal_eval(row.cv_matrix), dtype=float)
                     outer = np.array(ast.literal_eval(row.candidate_scores))
                     estimate = np.nanmean([
-                        matrix[one_se_pick(np.delete(matrix, k, axis=1), multiple), k]
+                        matrix[one_se_pick(candidates, np.delete(matrix, k, axis=1),
+                                           multiple), k]
                         for k in range(matrix.shape[1])])
-                    pick = one_se_pick(matrix, multiple)
+                    pick = one_se_pick(candidates, matrix, multiple)
                     oof = ast.literal_eval(row.candidate_oof_scores)[pick]
                     out.append((row.dataset, outer[pick], outer[0], estimate, oof))
                 out = pd.DataFrame(out, columns=["dataset", "score", "uniform", "cv",

@@ -92,25 +92,19 @@ def best_offsets(truth, proba, cost_matrix, grid=GRID, sweeps=SWEEPS):
     offsets : ndarray of shape (n_classes,)
     """
     proba = np.asarray(proba, dtype=np.float64)
-    cost_matrix = np.asarray(cost_matrix, dtype=np.float64)
-    row_costs, scales = cost_matrix[truth], np.exp(grid)
     offsets = np.zeros(proba.shape[1])
-    risks = proba @ cost_matrix  # each decision's expected cost, up to the row's scale
     cost = np.inf
     for sweep in range(sweeps):
         before = cost
         for k in range(1, proba.shape[1]):
             # After the first sweep, the offsets move little: a window around
             # each keeps most rows' decisions fixed, which makes it fast.
-            near = (slice(None) if sweep == 0
-                    else np.abs(grid - offsets[k]) <= WINDOW + 1e-9)
-            slopes = np.outer(proba[:, k], cost_matrix[k])
-            intercepts = risks - np.exp(offsets[k]) * slopes
-            values = _costs_along(intercepts, slopes, row_costs, scales[near])
+            near = (grid if sweep == 0
+                    else grid[np.abs(grid - offsets[k]) <= WINDOW + 1e-9])
+            values = mean_costs(truth, proba, cost_matrix, offsets, k, near)
             cost = values.min()
-            tied = grid[near][np.isclose(values, cost, rtol=0, atol=1e-12)]
+            tied = near[np.isclose(values, cost, rtol=0, atol=1e-12)]
             offsets[k] = tied[len(tied) // 2]
-            risks = intercepts + np.exp(offsets[k]) * slopes
         if cost > before - 1e-12:  # the sweep gained nothing
             break
     return offsets

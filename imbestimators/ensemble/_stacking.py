@@ -851,10 +851,11 @@ def _describe(candidate):
     return name + (", recalibrated" if recalibrated else "")
 
 
-def _choose_blend(candidates, scores):
+def _choose_blend(candidates, scores, n_se=1.0):
     """Index of the candidate to use, and the evidence: the best mean fold
     score, kept only if its paired gain over the first candidate (the
-    simplest) exceeds one standard error; else the first."""
+    simplest) exceeds ``n_se`` standard errors (one: the estimator's rule;
+    ``benchmarks/bench_stacking.py`` studies others); else the first."""
     scored = np.all(np.isfinite(scores), axis=0)
     evidence = {"candidates": list(candidates), "cv_scores": scores,
                 "gain": 0.0, "gain_se": float("nan")}
@@ -869,7 +870,7 @@ def _choose_blend(candidates, scores):
     gain = scores[best, scored] - scores[0, scored]
     evidence["gain"] = float(gain.mean())
     evidence["gain_se"] = float(gain.std(ddof=1) / np.sqrt(gain.size))
-    if best != 0 and evidence["gain"] > evidence["gain_se"]:
+    if best != 0 and evidence["gain"] > n_se * evidence["gain_se"]:
         evidence["reason"] = (
             f"{_describe(candidates[best])} beat {_describe(candidates[0])} by "
             f"{evidence['gain']:.4g} per held-out fold on average, more than the "
