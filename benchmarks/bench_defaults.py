@@ -95,8 +95,8 @@ _EP50 = dict(max_epochs=50)
 
 # Candidate settings of the network, studied on the tuning half.
 NEURAL = {
-    # Today's defaults (weight_decay='auto', max_epochs='auto': the studies
-    # below).
+    # Today's defaults (weight_decay='auto', max_epochs='auto',
+    # weight_averaging=0.5: the studies below).
     "NN(balanced)": dict(class_weight="balanced"),
     "NN()": dict(),
     "NN(logit_adjusted)": dict(loss="logit_adjusted"),
@@ -155,7 +155,16 @@ NEURAL = {
     "NN(balanced,cos,wdauto)": dict(class_weight="balanced",
                                     learning_rate_schedule="cosine", weight_decay="auto",
                                     **_EP50),
+    # The defaults before weight_averaging=0.5 (the last epoch's weights):
+    # the baseline of the weight averaging study (adopted).
+    "NN(balanced,swa0)": dict(class_weight="balanced"),
+    "NN(logit_adjusted,swa0)": dict(loss="logit_adjusted"),
 }
+# Every candidate above but today's defaults was measured before
+# weight_averaging=0.5 and ends with its last epoch's weights.
+for _name, _params in NEURAL.items():
+    if _name not in ("NN(balanced)", "NN()", "NN(logit_adjusted)"):
+        _params.setdefault("weight_averaging", 0.0)
 
 
 def anchors(seed):

@@ -265,10 +265,18 @@ def _calibration_table(results, dataset):
     for result in results:
         proba = np.clip(result.oof_proba, 0.0, 1.0)
         brier = (brier_score_loss(y_index == positive, proba[:, positive])
-                 if len(labels) == 2 else brier_score_loss(y_index, proba, labels=labels))
+                 if len(labels) == 2 else _multiclass_brier(y_index, proba))
         cells.append([result.name, f"{brier:.4f}",
                       f"{log_loss(y_index, proba, labels=labels):.4f}"])
     return ["candidate", "Brier score", "log-loss"], cells
+
+
+def _multiclass_brier(y_index, proba):
+    """The mean over rows of the squared distance between the probabilities
+    and the one-hot truth: scikit-learn's multiclass ``brier_score_loss``
+    (from version 1.7), on every supported version."""
+    truth = np.eye(proba.shape[1])[y_index]
+    return float(np.mean(np.sum((truth - proba) ** 2, axis=1)))
 
 
 _POINTS_TEXT = (

@@ -18,7 +18,11 @@ from ..utils._labels import label_positions
 
 def _binary_curve(y, score, weight):
     """Cumulative weighted true and false positives at each distinct
-    threshold, highest first (scikit-learn's ``_binary_clf_curve``)."""
+    threshold, highest first (scikit-learn's ``_binary_clf_curve``, which
+    also leaves out the rows of zero weight)."""
+    kept = weight != 0
+    if not kept.all():
+        y, score, weight = y[kept], score[kept], weight[kept]
     order = np.argsort(-score, kind="mergesort")
     score, y, weight = score[order], y[order], weight[order]
     last = np.r_[np.flatnonzero(np.diff(score)), len(score) - 1]
@@ -64,7 +68,8 @@ def fast_score(scoring, classes, y, proba, sample_weight=None, positive=1,
     ----------
     scoring : object
         The estimator's ``scoring`` parameter; only the names
-        'average_precision', 'roc_auc' (binary) and 'neg_log_loss', and
+        'average_precision' (binary, and multiclass when every class is in
+        ``y``), 'roc_auc' (binary) and 'neg_log_loss', and
         scorers of :func:`~imbestimators.metrics.expected_cost` on ``predict``
         (:func:`~imbestimators.metrics.make_cost_scorer`), are computed here.
     classes : ndarray of shape (n_classes,)
@@ -89,9 +94,18 @@ def fast_score(scoring, classes, y, proba, sample_weight=None, positive=1,
         p = np.clip(proba[np.arange(len(y)), label_positions(y, classes)], eps, 1 - eps)
         return float(-np.average(-np.log(p), weights=weight))
     function = _RANKING.get(scoring)
-    if function is None or len(classes) != 2:
+    if function is None:
         return None
-    return function((y == classes[positive]).astype(float), proba[:, positive], weight)
+    if len(classes) == 2:
+        return function((y == classes[positive]).astype(float), proba[:, positive], weight)
+    if scoring != "average_precision" or len(np.unique(y)) != len(classes):
+        return None
+    # scikit-learn's multiclass average precision: the unweighted mean over
+    # the classes of each class's one-vs-rest average precision (defined only
+    # when every class is in y).
+    scores = [function((y == c).astype(float), proba[:, k], weight)
+              for k, c in enumerate(classes)]
+    return None if None in scores else float(np.mean(scores))
 
 
 def _cost_score(scorer, classes, y, proba, sample_weight, cost_matrix):

@@ -91,8 +91,8 @@ def check_scoring_positive(scoring, classes, counts):
     >>> import numpy as np
     >>> scorer, pos_label = check_scoring_positive(
     ...     "average_precision", np.array(["fraud", "ok"]), [30, 970])
-    >>> pos_label
-    np.str_('fraud')
+    >>> print(pos_label)
+    fraud
     """
     if not isinstance(scoring, str):
         return scoring, None

@@ -1,6 +1,7 @@
 """skorch callbacks used by ``NeuralClassifier`` (and usable on their own):
 scoring the validation part, and the divergence guard (a non-finite loss or
-weight never ends up in a fitted model; the last finite weights are restored)."""
+weight never ends up in a fitted model; the last finite weights are restored);
+and the averaging of the weights over the last epochs."""
 
 import copy
 import warnings
@@ -196,6 +197,54 @@ class DivergenceGuard(Callback):
         )
         if stop:
             raise StopTraining
+
+
+class WeightAveraging(Callback):
+    """End training with the mean of the weights over the last epochs.
+
+    The network's parameters at the end of each of the last ``fraction`` of
+    the epochs of a fit are averaged with equal weights, and the average
+    replaces the last epoch's weights when training ends: stochastic weight
+    averaging (Izmailov et al., "Averaging Weights Leads to Wider Optima and
+    Better Generalization", UAI 2018) on the optimizer's own learning rate.
+    Buffers (the encoding's bins, the standardisation) are not trained and are
+    kept. A non-finite average is not loaded (the divergence guard, later in
+    the callbacks, restores the last finite weights).
+
+    Parameters
+    ----------
+    fraction : float in (0, 1]
+        Share of the fit's ``max_epochs`` whose end-of-epoch weights are
+        averaged (at least the last epoch's).
+    """
+
+    def __init__(self, fraction):
+        self.fraction = fraction
+
+    def on_train_begin(self, net, **kwargs):
+        epochs = net.max_epochs
+        self.first_ = len(net.history) + epochs - max(1, round(self.fraction * epochs))
+        self.count_ = 0
+        self.mean_ = None
+
+    def on_epoch_end(self, net, **kwargs):
+        if len(net.history) <= self.first_:
+            return
+        params = [p.detach() for p in net.module_.parameters()]
+        self.count_ += 1
+        if self.mean_ is None:
+            self.mean_ = [p.clone() for p in params]
+            return
+        for mean, p in zip(self.mean_, params):
+            mean.add_(p - mean, alpha=1.0 / self.count_)
+
+    def on_train_end(self, net, **kwargs):
+        mean, self.mean_ = self.mean_, None
+        if mean is None or self.count_ < 2 or not _all_finite(mean):
+            return
+        with torch.no_grad():
+            for p, value in zip(net.module_.parameters(), mean):
+                p.copy_(value)
 
 
 def _state_tensors(net):

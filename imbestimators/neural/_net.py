@@ -83,7 +83,9 @@ class TensorNet(NeuralNet):
                 warnings.warn(
                     f"fit was interrupted (KeyboardInterrupt) in epoch {epoch}; "
                     "the model keeps the weights it had then (the best epoch's "
-                    "with early_stopping) and history_ its completed epochs. "
+                    "with early_stopping, the mean of the averaged epochs that "
+                    "ended with weight_averaging) and history_ its completed "
+                    "epochs. "
                     "Continue training with partial_fit or warm_start=True.",
                     InterruptedTrainingWarning,
                     stacklevel=2,

@@ -6,6 +6,7 @@ used by one module too: ``neural/_net.py``, the subclass of its ``NeuralNet``
 that owns the epoch loop.)
 """
 
+import numpy as np
 from sklearn.utils import _safe_indexing
 from sklearn.utils._param_validation import (
     HasMethods,
@@ -29,7 +30,18 @@ __all__ = [
 ]
 
 BaseComposition = _BaseComposition
-check_sample_weight = _check_sample_weight
+
+
+def check_sample_weight(sample_weight, X, **kwargs):
+    """scikit-learn's ``_check_sample_weight``, rejecting all-zero weights on
+    every supported version (as scikit-learn 1.9 does, and 1.6-1.7 do not)."""
+    allow_all_zero = kwargs.pop("allow_all_zero_weights", False)
+    weights = _check_sample_weight(sample_weight, X, **kwargs)
+    if not allow_all_zero and weights.size and not np.any(weights):
+        raise ValueError("Sample weights must contain at least one non-zero number.")
+    return weights
+
+
 safe_indexing = _safe_indexing
 
 

@@ -481,6 +481,14 @@ def test_xgboost_candidates_rank_on_string_labels(tmp_path, make_table, capsys):
     assert row["candidate"] == "xgboost" and float(row["expected_cost_mean"]) < 0.8
 
 
+def test_multiclass_brier_score_by_hand():
+    from imbestimators.cli._report import _multiclass_brier
+
+    proba = np.array([[0.7, 0.2, 0.1], [0.2, 0.3, 0.5]])
+    # (0.3² + 0.2² + 0.1² + 0.2² + 0.3² + 0.5²) / 2 rows
+    assert _multiclass_brier(np.array([0, 2]), proba) == pytest.approx(0.26, rel=1e-12)
+
+
 def test_calibration_table_and_reliability_plot(binary_csv, tmp_path, capsys):
     out = tmp_path / "report"
     status = main(QUICK + [str(binary_csv), "--configs", "logreg_class_weight",

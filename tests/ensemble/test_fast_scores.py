@@ -44,6 +44,19 @@ def test_binary_scores_equal_scikit_learns(scoring, ties, weighted):
             expected, rel=1e-12, abs=1e-12)
 
 
+@pytest.mark.parametrize("scoring", ["average_precision", "roc_auc"])
+def test_rows_of_zero_weight_are_left_out_as_scikit_learn_does(scoring):
+    y_index, proba, sw = _problem(2)
+    # Zero weights on the highest-scored rows: no precision at those thresholds.
+    sw[np.argsort(-proba[:, 1])[:5]] = 0.0
+    sw[::7] = 0.0
+    classes = np.array([0, 1])
+    expected = _sklearn(scoring, classes, y_index, proba, sw)
+    assert np.isfinite(expected)
+    assert fast_score(scoring, classes, y_index, proba, sw) == pytest.approx(
+        expected, rel=1e-12, abs=1e-12)
+
+
 def test_multiclass_log_loss_equals_scikit_learns():
     y_index, proba, sw = _problem(0, n_classes=4)
     classes = np.array(["a", "b", "c", "d"])
@@ -65,13 +78,26 @@ def test_ranking_scores_of_either_positive_class(classes, positive):
         roc_auc_score(y_index, proba[:, 1], sample_weight=sw), rel=1e-12)
 
 
+@pytest.mark.parametrize("classes", [np.array([0, 1, 2, 3]),
+                                     np.array(["a", "b", "c", "d"])])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_multiclass_average_precision_is_the_mean_of_one_vs_rest(classes, weighted):
+    y_index, proba, sw = _problem(1, n_classes=4)
+    sw = sw if weighted else None
+    # The definition: each class's one-vs-rest average precision, unweighted mean.
+    expected = np.mean([average_precision_score(y_index == k, proba[:, k], sample_weight=sw)
+                        for k in range(4)])
+    assert fast_score("average_precision", classes, classes[y_index], proba, sw) == \
+        pytest.approx(expected, rel=1e-12)
+
+
 @pytest.mark.parametrize("scoring, classes", [
-    ("average_precision", np.array([0, 1, 2])),
+    ("average_precision", np.array([0, 1, 2, 3])),  # class 3 absent from y
     ("f1", np.array([0, 1])),
     (get_scorer("roc_auc"), np.array([0, 1])),
 ])
 def test_no_shortcut_where_scikit_learn_would_differ(scoring, classes):
-    y = classes[np.arange(12) % len(classes)]
+    y = classes[np.arange(12) % min(len(classes), 3)]
     proba = np.full((12, len(classes)), 1.0 / len(classes))
     assert fast_score(scoring, classes, y, proba) is None
 

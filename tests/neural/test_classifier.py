@@ -287,6 +287,8 @@ def test_feature_names_in(imbalanced):
         ({"learning_rate_schedule": "cos"}, {}, "learning_rate_schedule"),
         ({"weight_decay": "strong"}, {}, "weight_decay"),
         ({"weight_decay": -1.0}, {}, "weight_decay"),
+        ({"weight_averaging": 1.5}, {}, "weight_averaging"),
+        ({"weight_averaging": "half"}, {}, "weight_averaging"),
         ({"hidden_layer_sizes": (4, -2)}, {}, "hidden_layer_sizes"),
         ({"scoring": "no_such_scorer", "early_stopping": True}, {},
          "scoring='no_such_scorer'"),
@@ -377,6 +379,76 @@ def test_weight_decay_and_optimizer_params_reach_the_optimizer(imbalanced):
         net = NeuralClassifier(optimizer="sgd", weight_decay=decay, **FAST).fit(X, y).net_
         norms.append(sum(float((p.detach() ** 2).sum()) for p in net.module_.parameters()))
     assert norms[1] < norms[0]
+
+
+class _EpochWeights(Callback):
+    """Records the network's parameters at the end of every epoch."""
+
+    def on_train_begin(self, net, **kwargs):
+        self.weights_ = []
+
+    def on_epoch_end(self, net, **kwargs):
+        self.weights_.append([p.detach().clone() for p in net.module_.parameters()])
+
+
+def _fitted_weights(clf):
+    return [p.detach() for p in clf.net_.module_.parameters()]
+
+
+@pytest.mark.parametrize("fraction, averaged", [(0.5, 3), (0.25, 2), (1.0, 6), (0.1, 1)])
+def test_weight_averaging_ends_with_the_mean_of_the_last_epochs(imbalanced, fraction,
+                                                                averaged):
+    X, y = imbalanced
+    recorder = _EpochWeights()
+    clf = NeuralClassifier(weight_averaging=fraction, callbacks=[recorder],
+                           **{**FAST, "max_epochs": 6}).fit(X, y)
+    [recorder] = [cb for _, cb in clf.net_.callbacks_ if isinstance(cb, _EpochWeights)]
+    assert len(recorder.weights_) == 6
+    # The mean of the last `averaged` epochs' weights, written from its
+    # definition (a sum over the recorded epochs, divided by their number).
+    last = recorder.weights_[-averaged:]
+    expected = [sum(ws) / averaged for ws in zip(*last)]
+    for got, want in zip(_fitted_weights(clf), expected):
+        torch.testing.assert_close(got, want, rtol=1e-5, atol=1e-6)
+    if averaged > 1:
+        # ... which is not the last epoch's weights.
+        assert any(not torch.allclose(got, final)
+                   for got, final in zip(_fitted_weights(clf), recorder.weights_[-1]))
+
+
+def test_weight_averaging_zero_and_early_stopping_keep_the_trained_weights(imbalanced):
+    X, y = imbalanced
+    clf = NeuralClassifier(weight_averaging=0.0, callbacks=[_EpochWeights()],
+                           **{**FAST, "max_epochs": 4}).fit(X, y)
+    [recorder] = [cb for _, cb in clf.net_.callbacks_ if isinstance(cb, _EpochWeights)]
+    for got, final in zip(_fitted_weights(clf), recorder.weights_[-1]):
+        torch.testing.assert_close(got, final, rtol=0, atol=0)
+    # Early stopping restores the best epoch instead of averaging.
+    stopped = NeuralClassifier(early_stopping=True, **{**FAST, "max_epochs": 4}).fit(X, y)
+    names = [name for name, _ in stopped.net_.callbacks_]
+    assert "early_stopping" in names and "weight_averaging" not in names
+    default = NeuralClassifier(**{**FAST, "max_epochs": 4}).fit(X, y)
+    assert "weight_averaging" in [name for name, _ in default.net_.callbacks_]
+
+
+def test_weight_averaging_averages_each_warm_fit_over_its_own_epochs(imbalanced):
+    X, y = imbalanced
+    clf = NeuralClassifier(weight_averaging=0.5, warm_start=True,
+                           callbacks=[_EpochWeights()],
+                           **{**FAST, "max_epochs": 4}).fit(X, y)
+    clf.fit(X, y)
+    [recorder] = [cb for _, cb in clf.net_.callbacks_ if isinstance(cb, _EpochWeights)]
+    assert len(recorder.weights_) == 4 and len(clf.history_) == 8
+    # The second fit's own last two epochs, not the first fit's.
+    expected = [sum(ws) / 2 for ws in zip(*recorder.weights_[-2:])]
+    for got, want in zip(_fitted_weights(clf), expected):
+        torch.testing.assert_close(got, want, rtol=1e-5, atol=1e-6)
+    # partial_fit trains one epoch: nothing to average, the weights stay.
+    recorder = _EpochWeights()
+    clf.set_params(callbacks=[recorder]).partial_fit(X, y)
+    [recorder] = [cb for _, cb in clf.net_.callbacks_ if isinstance(cb, _EpochWeights)]
+    for got, final in zip(_fitted_weights(clf), recorder.weights_[-1]):
+        torch.testing.assert_close(got, final, rtol=0, atol=0)
 
 
 def test_activation_and_dropout_build_the_mlp(imbalanced):
