@@ -155,15 +155,21 @@ NEURAL = {
     "NN(balanced,cos,wdauto)": dict(class_weight="balanced",
                                     learning_rate_schedule="cosine", weight_decay="auto",
                                     **_EP50),
+    # Weight averaging over more of the epochs, and with a larger learning
+    # rate for the averaged walk to explore.
+    "NN(balanced,swa.75)": dict(class_weight="balanced", weight_averaging=0.75),
+    "NN(balanced,lr2e-3)": dict(class_weight="balanced", learning_rate=2e-3),
     # The defaults before weight_averaging=0.5 (the last epoch's weights):
     # the baseline of the weight averaging study (adopted).
     "NN(balanced,swa0)": dict(class_weight="balanced"),
     "NN(logit_adjusted,swa0)": dict(loss="logit_adjusted"),
 }
-# Every candidate above but today's defaults was measured before
+# Every candidate above but those in _AVERAGED was measured before
 # weight_averaging=0.5 and ends with its last epoch's weights.
+_AVERAGED = {"NN(balanced)", "NN()", "NN(logit_adjusted)", "NN(balanced,swa.75)",
+             "NN(balanced,lr2e-3)"}
 for _name, _params in NEURAL.items():
-    if _name not in ("NN(balanced)", "NN()", "NN(logit_adjusted)"):
+    if _name not in _AVERAGED:
         _params.setdefault("weight_averaging", 0.0)
 
 
