@@ -21,6 +21,8 @@ def _binary_curve(y, score, weight):
     threshold, highest first (scikit-learn's ``_binary_clf_curve``, which
     also leaves out the rows of zero weight)."""
     kept = weight != 0
+    if not kept.any():
+        return np.zeros(1), np.zeros(1)  # no weight: every score is undefined
     if not kept.all():
         y, score, weight = y[kept], score[kept], weight[kept]
     order = np.argsort(-score, kind="mergesort")

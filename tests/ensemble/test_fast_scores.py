@@ -57,6 +57,14 @@ def test_rows_of_zero_weight_are_left_out_as_scikit_learn_does(scoring):
         expected, rel=1e-12, abs=1e-12)
 
 
+@pytest.mark.parametrize("n_classes", [2, 3])
+def test_no_weight_at_all_leaves_the_score_to_scikit_learn(n_classes):
+    y_index, proba, _ = _problem(4, n_classes=n_classes)
+    classes = np.arange(n_classes)
+    assert fast_score("average_precision", classes, y_index, proba,
+                      np.zeros(len(y_index))) is None
+
+
 def test_multiclass_log_loss_equals_scikit_learns():
     y_index, proba, sw = _problem(0, n_classes=4)
     classes = np.array(["a", "b", "c", "d"])
