@@ -51,7 +51,7 @@ def birds(home, out):
         from bench_text import bird_strike_effect
 
         text, label = bird_strike_effect()
-        pd.DataFrame({"text": text, "label": label}).to_csv(path, index=False)
+        pd.DataFrame({"text": text, "target": label}).to_csv(path, index=False)
     return path
 
 
