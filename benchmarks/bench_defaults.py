@@ -159,6 +159,9 @@ NEURAL = {
     # rate for the averaged walk to explore.
     "NN(balanced,swa.75)": dict(class_weight="balanced", weight_averaging=0.75),
     "NN(balanced,lr2e-3)": dict(class_weight="balanced", learning_rate=2e-3),
+    # Half the epochs on large data (the fit-time target), with averaging.
+    "NN(balanced,ep10)": dict(class_weight="balanced", max_epochs=10),
+    "NN(logit_adjusted,ep10)": dict(loss="logit_adjusted", max_epochs=10),
     # The defaults before weight_averaging=0.5 (the last epoch's weights):
     # the baseline of the weight averaging study (adopted).
     "NN(balanced,swa0)": dict(class_weight="balanced"),
@@ -167,7 +170,7 @@ NEURAL = {
 # Every candidate above but those in _AVERAGED was measured before
 # weight_averaging=0.5 and ends with its last epoch's weights.
 _AVERAGED = {"NN(balanced)", "NN()", "NN(logit_adjusted)", "NN(balanced,swa.75)",
-             "NN(balanced,lr2e-3)"}
+             "NN(balanced,lr2e-3)", "NN(balanced,ep10)", "NN(logit_adjusted,ep10)"}
 for _name, _params in NEURAL.items():
     if _name not in _AVERAGED:
         _params.setdefault("weight_averaging", 0.0)
