@@ -90,6 +90,24 @@ def test_divergence_after_finite_epochs_restores_them_and_warns(binary_data):
     assert np.all(np.isfinite(clf.history_[:, "train_loss"][3:]))
 
 
+def test_divergence_while_averaging_keeps_the_restored_weights(binary_data):
+    X, y = binary_data
+    # Epochs 6-10 are averaged; epoch 8 diverges after two averaged epochs.
+    clf = NeuralClassifier(optimizer="sgd", learning_rate=0.05, max_epochs=10,
+                           weight_averaging=0.5, callbacks=[_RaiseLearningRate(at=7)],
+                           **SMALL)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        clf.fit(X, y)
+    diverged = [w for w in caught if issubclass(w.category, DivergenceWarning)]
+    assert len(diverged) == 1
+    assert "weights of epoch 7 were restored" in str(diverged[0].message)
+    restored = clf.net_.module_.state_dict()
+    for name, value in _RaiseLearningRate.saved.items():
+        torch.testing.assert_close(restored[name], value, rtol=0, atol=0)
+    _assert_usable(clf, X)
+
+
 class _NaNOutput(nn.Module):
     def __init__(self, n_features, n_outputs):
         super().__init__()
