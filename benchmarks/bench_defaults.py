@@ -162,6 +162,9 @@ NEURAL = {
     # Half the epochs on large data (the fit-time target), with averaging.
     "NN(balanced,ep10)": dict(class_weight="balanced", max_epochs=10),
     "NN(logit_adjusted,ep10)": dict(loss="logit_adjusted", max_epochs=10),
+    # Finer bins again, now that the weights are averaged.
+    "NN(balanced,swa,bins16)": dict(class_weight="balanced", piecewise_bins=16),
+    "NN(balanced,swa,binsauto)": dict(class_weight="balanced", piecewise_bins="auto"),
     # The defaults before weight_averaging=0.5 (the last epoch's weights):
     # the baseline of the weight averaging study (adopted).
     "NN(balanced,swa0)": dict(class_weight="balanced"),
@@ -170,7 +173,8 @@ NEURAL = {
 # Every candidate above but those in _AVERAGED was measured before
 # weight_averaging=0.5 and ends with its last epoch's weights.
 _AVERAGED = {"NN(balanced)", "NN()", "NN(logit_adjusted)", "NN(balanced,swa.75)",
-             "NN(balanced,lr2e-3)", "NN(balanced,ep10)", "NN(logit_adjusted,ep10)"}
+             "NN(balanced,lr2e-3)", "NN(balanced,ep10)", "NN(logit_adjusted,ep10)",
+             "NN(balanced,swa,bins16)", "NN(balanced,swa,binsauto)"}
 for _name, _params in NEURAL.items():
     if _name not in _AVERAGED:
         _params.setdefault("weight_averaging", 0.0)
