@@ -9,6 +9,7 @@ import warnings
 import numpy as np
 import torch
 from skorch.callbacks import Callback
+from torch.optim.swa_utils import AveragedModel
 
 from ..metrics._precomputed import PrecomputedClassifier
 from ._guards import StopTraining
@@ -203,13 +204,14 @@ class WeightAveraging(Callback):
     """End training with the mean of the weights over the last epochs.
 
     The network's parameters at the end of each of the last ``fraction`` of
-    the epochs of a fit are averaged with equal weights, and the average
-    replaces the last epoch's weights when training ends: stochastic weight
-    averaging (Izmailov et al., "Averaging Weights Leads to Wider Optima and
-    Better Generalization", UAI 2018) on the optimizer's own learning rate.
-    Buffers (the encoding's bins, the standardisation) are not trained and are
-    kept. A non-finite average is not loaded (the divergence guard, later in
-    the callbacks, restores the last finite weights).
+    the epochs of a fit are averaged with equal weights (torch's
+    ``AveragedModel``), and the average replaces the last epoch's weights
+    when training ends: stochastic weight averaging (Izmailov et al.,
+    "Averaging Weights Leads to Wider Optima and Better Generalization", UAI
+    2018) on the optimizer's own learning rate. Buffers (the encoding's bins,
+    the standardisation) are not trained and are kept. A non-finite average
+    is not loaded (the divergence guard, later in the callbacks, restores the
+    last finite weights).
 
     Parameters
     ----------
@@ -224,27 +226,24 @@ class WeightAveraging(Callback):
     def on_train_begin(self, net, **kwargs):
         epochs = net.max_epochs
         self.first_ = len(net.history) + epochs - max(1, round(self.fraction * epochs))
-        self.count_ = 0
-        self.mean_ = None
+        self.averaged_ = None
 
     def on_epoch_end(self, net, **kwargs):
         if len(net.history) <= self.first_:
             return
-        params = [p.detach() for p in net.module_.parameters()]
-        self.count_ += 1
-        if self.mean_ is None:
-            self.mean_ = [p.clone() for p in params]
-            return
-        for mean, p in zip(self.mean_, params):
-            mean.add_(p - mean, alpha=1.0 / self.count_)
+        if self.averaged_ is None:
+            self.averaged_ = AveragedModel(net.module_)
+        self.averaged_.update_parameters(net.module_)
 
     def on_train_end(self, net, **kwargs):
-        mean, self.mean_ = self.mean_, None
-        if mean is None or self.count_ < 2 or not _all_finite(mean):
+        averaged, self.averaged_ = self.averaged_, None
+        if averaged is None or int(averaged.n_averaged) < 2:
             return
-        with torch.no_grad():
-            for p, value in zip(net.module_.parameters(), mean):
-                p.copy_(value)
+        mean = list(averaged.module.parameters())
+        if _all_finite(mean):
+            with torch.no_grad():
+                for p, value in zip(net.module_.parameters(), mean):
+                    p.copy_(value)
 
 
 def _state_tensors(net):

@@ -35,9 +35,8 @@ BaseComposition = _BaseComposition
 def check_sample_weight(sample_weight, X, **kwargs):
     """scikit-learn's ``_check_sample_weight``, rejecting all-zero weights on
     every supported version (as scikit-learn 1.9 does, and 1.6-1.7 do not)."""
-    allow_all_zero = kwargs.pop("allow_all_zero_weights", False)
     weights = _check_sample_weight(sample_weight, X, **kwargs)
-    if not allow_all_zero and weights.size and not np.any(weights):
+    if weights.size and not np.any(weights):
         raise ValueError("Sample weights must contain at least one non-zero number.")
     return weights
 
