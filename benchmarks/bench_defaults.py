@@ -169,12 +169,21 @@ NEURAL = {
     # the baseline of the weight averaging study (adopted).
     "NN(balanced,swa0)": dict(class_weight="balanced"),
     "NN(logit_adjusted,swa0)": dict(loss="logit_adjusted"),
+    # Width, depth, dropout and activation on top of weight decay and
+    # averaging (the width study above ran before both, on raw inputs).
+    "NN(balanced,h256)": dict(class_weight="balanced", hidden_layer_sizes=(256,)),
+    "NN(balanced,h256x2)": dict(class_weight="balanced", hidden_layer_sizes=(256, 256)),
+    "NN(balanced,do0)": dict(class_weight="balanced", dropout=0.0),
+    "NN(balanced,do.2)": dict(class_weight="balanced", dropout=0.2),
+    "NN(balanced,silu)": dict(class_weight="balanced", activation="silu"),
 }
 # Every candidate above but those in _AVERAGED was measured before
 # weight_averaging=0.5 and ends with its last epoch's weights.
 _AVERAGED = {"NN(balanced)", "NN()", "NN(logit_adjusted)", "NN(balanced,swa.75)",
              "NN(balanced,lr2e-3)", "NN(balanced,ep10)", "NN(logit_adjusted,ep10)",
-             "NN(balanced,swa,bins16)", "NN(balanced,swa,binsauto)"}
+             "NN(balanced,swa,bins16)", "NN(balanced,swa,binsauto)",
+             "NN(balanced,h256)", "NN(balanced,h256x2)", "NN(balanced,do0)",
+             "NN(balanced,do.2)", "NN(balanced,silu)"}
 for _name, _params in NEURAL.items():
     if _name not in _AVERAGED:
         _params.setdefault("weight_averaging", 0.0)

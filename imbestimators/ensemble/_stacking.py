@@ -610,11 +610,12 @@ default=None
     def _blend_score(self, scorer, y, sample_weight, rows, kept):
         """``score(weights)`` of the blended OOF probabilities of ``rows``
         (weights of the ``kept`` bases)."""
-        oof, y = self.oof_predictions_[np.ix_(rows, kept)], y[rows]
+        oof, y = _estimators_last(self.oof_predictions_[np.ix_(rows, kept)]), y[rows]
         sample_weight = None if sample_weight is None else sample_weight[rows]
 
         def score(weights):
-            return self._score(scorer, _blend(oof, weights), y, sample_weight)
+            return self._score(scorer, _blend(oof, weights, estimators_last=True), y,
+                               sample_weight)
 
         return score
 
@@ -898,10 +899,25 @@ class _FoldAverage:
         )
 
 
-def _blend(proba, weights):
-    """Weighted average over the estimator axis, rows renormalised to sum 1."""
-    blended = np.einsum("nmc,m->nc", proba, to_simplex(weights))
-    return blended / blended.sum(axis=1, keepdims=True)
+def _blend(proba, weights, estimators_last=False):
+    """Weighted average over the estimator axis, rows renormalised to sum 1.
+
+    ``proba`` is (n, estimators, classes), or with ``estimators_last``
+    (n, classes, estimators) and C-contiguous, as :func:`_estimators_last`
+    lays it out once for many blends: then the average is one
+    matrix-vector product, several times faster than a sum over the middle
+    axis.
+    """
+    if not estimators_last:
+        proba = _estimators_last(proba)
+    n, n_classes, n_estimators = proba.shape
+    blended = (proba.reshape(-1, n_estimators) @ to_simplex(weights)).reshape(n, n_classes)
+    # A product too: a sum over a short last axis costs more than the blend.
+    return blended / (blended @ np.ones(n_classes))[:, None]
+
+
+def _estimators_last(proba):
+    return np.ascontiguousarray(np.asarray(proba).transpose(0, 2, 1))
 
 
 def _pairs(estimators):
