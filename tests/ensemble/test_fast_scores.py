@@ -145,3 +145,17 @@ def test_no_shortcut_for_other_scorers_of_the_cost():
                          cost_matrix=[[0, 1], [5, 0]])
     assert fast_score(scorer, np.array([0, 1]), y_index, proba) is None
     assert fast_score(lambda est, X, y: 0.0, np.array([0, 1]), y_index, proba) is None
+
+
+@pytest.mark.parametrize("scoring, metric", [("average_precision", average_precision_score),
+                                             ("roc_auc", roc_auc_score)])
+def test_unweighted_ranking_scores_with_heavy_ties_equal_scikit_learns(scoring, metric):
+    # Without sample_weight the scores come from two sorts and a binary search
+    # instead of one argsort; eleven distinct scores make almost every row a
+    # tie, within and across the classes.
+    rng = np.random.RandomState(0)
+    y = (rng.uniform(size=5000) < 0.1).astype(int)
+    score = np.clip(np.round(rng.normal(size=5000) + y, 0), -5, 5) / 10 + 0.5
+    proba = np.c_[1 - score, score]
+    assert fast_score(scoring, np.array([0, 1]), y, proba) == pytest.approx(
+        metric(y, score), rel=1e-12)
