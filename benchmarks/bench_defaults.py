@@ -53,6 +53,7 @@ from sklearn.pipeline import make_pipeline  # noqa: E402
 from sklearn.preprocessing import StandardScaler, label_binarize  # noqa: E402
 
 from imbestimators import NeuralClassifier  # noqa: E402
+from imbestimators.neural import MLP  # noqa: E402
 from imbestimators.datasets import get_data_home, load_csv  # noqa: E402
 
 # The collection: $IMBESTIMATORS_DATA, else ../shared/data beside the checkout.
@@ -194,6 +195,60 @@ for _name, _params in NEURAL.items():
         _params.setdefault("weight_averaging", 0.0)
 
 
+class FeatureEmbedding(torch.nn.Module):
+    """Each feature's piecewise-linear bins through its own ``Linear(bins, d)``
+    and a ReLU, then ``network`` on the concatenation: the "Q-LR" embedding of
+    Gorishniy et al. (2022). A candidate of this benchmark only."""
+
+    def __init__(self, network, features, d):
+        super().__init__()
+        self.network = network
+        counts = torch.bincount(features)
+        self.n_features, self.n_bins = len(counts), int(counts.max())
+        # Where each encoded input (a real bin) goes in a (features, bins) grid.
+        start = torch.cumsum(counts, 0) - counts
+        slots = features * self.n_bins + torch.arange(len(features)) - start[features]
+        self.register_buffer("slots", slots)
+        bound = 1.0 / np.sqrt(self.n_bins)
+        self.weight = torch.nn.Parameter(
+            torch.empty(self.n_features, self.n_bins, d).uniform_(-bound, bound))
+        self.bias = torch.nn.Parameter(
+            torch.empty(self.n_features, 1, d).uniform_(-bound, bound))
+
+    def forward(self, encoded):
+        n = encoded.shape[0]
+        grid = encoded.new_zeros(n, self.n_features * self.n_bins).index_copy(
+            1, self.slots, encoded).view(n, self.n_features, self.n_bins)
+        h = torch.relu(torch.baddbmm(self.bias, grid.transpose(0, 1), self.weight))
+        return self.network(h.transpose(0, 1).reshape(n, -1))
+
+
+class EmbeddedNeuralClassifier(NeuralClassifier):
+    """``NeuralClassifier`` with :class:`FeatureEmbedding` of width
+    ``embedding_size`` between its encoding and its MLP."""
+
+    embedding_size = 16
+
+    def _build_net(self, *args, **kwargs):
+        net = super()._build_net(*args, **kwargs)
+        encoding, d = net.module, self.embedding_size
+        n_features = int(encoding.features.max()) + 1
+        n_outputs = encoding.network.layers[-1].out_features
+        encoding.network = FeatureEmbedding(
+            MLP(n_features * d, n_outputs, self.hidden_layer_sizes, self.activation,
+                self.dropout), encoding.features, d)
+        return net
+
+
+class EmbeddedNeuralClassifier4(EmbeddedNeuralClassifier):
+    embedding_size = 4
+
+
+# Per-feature embeddings before the network (not adopted; see the guide).
+EMBEDDED = {"NN(balanced,emb16)": EmbeddedNeuralClassifier,
+            "NN(balanced,emb4)": EmbeddedNeuralClassifier4}
+
+
 def anchors(seed):
     """The strongest anchors the issue names, each with one thread."""
     mlp = MLPClassifier(random_state=seed, max_iter=200)
@@ -233,6 +288,8 @@ def anchors(seed):
 
 def candidates(seed):
     models = {name: neural(seed, **params) for name, params in NEURAL.items()}
+    models.update({name: cls(random_state=seed, class_weight="balanced")
+                   for name, cls in EMBEDDED.items()})
     models.update(anchors(seed))
     return models
 
