@@ -160,8 +160,9 @@ def _plain_expected_cost(y, decisions, sample_weight, cost_matrix, labels=None):
     """:func:`expected_cost` for an array ``cost_matrix`` that its checks would
     accept, without them (they cost ten times the cost itself); None for
     anything else."""
-    if isinstance(cost_matrix, dict) or (sample_weight is not None
-                                         and not sample_weight.sum() > 0):
+    if isinstance(cost_matrix, dict) or (
+            sample_weight is not None
+            and not (sample_weight.sum() > 0 and np.all(sample_weight >= 0))):
         return None
     labels = np.unique(np.concatenate([y, decisions])) if labels is None else labels
     matrix = np.asarray(cost_matrix, dtype=float)

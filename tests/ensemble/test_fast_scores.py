@@ -159,3 +159,12 @@ def test_unweighted_ranking_scores_with_heavy_ties_equal_scikit_learns(scoring, 
     proba = np.c_[1 - score, score]
     assert fast_score(scoring, np.array([0, 1]), y, proba) == pytest.approx(
         metric(y, score), rel=1e-12)
+
+
+@pytest.mark.parametrize("sample_weight", [np.zeros(4), np.array([1.0, -1.0, 1.0, 1.0])])
+def test_cost_scorer_shortcut_keeps_the_weight_errors(sample_weight):
+    classes = np.array([0, 1])
+    proba = np.array([[0.8, 0.2], [0.3, 0.7]] * 2)
+    scorer = make_cost_scorer([[0.0, 1.0], [5.0, 0.0]])
+    with pytest.raises(ValueError, match="sample_weight"):
+        fast_score(scorer, classes, np.array([0, 1, 1, 0]), proba, sample_weight)
