@@ -314,7 +314,7 @@ def one_se_pick(candidates, scores, multiple):
     return _choose_blend(candidates, scores, multiple)[0]
 
 
-def report_rules(frame, multiples=(1.0, 1.5, 2.0)):
+def report_rules(frame, multiples=(0.0, 0.5, 1.0, 1.5, 2.0)):
     """Selection rules on the recorded candidates, by half: the mean outer
     score against the uniform average (candidate 0), the sets more than 0.01
     below it, and the bias and mean absolute error against the outer score of
