@@ -46,7 +46,8 @@ def _unweighted_curve(y, score):
     negative = np.sort(score[y != 1])
     if not len(positive):
         return np.zeros(1), np.zeros(1)
-    thresholds = np.unique(positive)[::-1]
+    # The distinct values of the sorted scores, without sorting them again.
+    thresholds = positive[np.r_[np.diff(positive) != 0, True]][::-1]
     tps = len(positive) - np.searchsorted(positive, thresholds, side="left")
     fps = len(negative) - np.searchsorted(negative, thresholds, side="left")
     return tps.astype(float), fps.astype(float)
