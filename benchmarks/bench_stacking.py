@@ -45,13 +45,17 @@ candidate blend of ``blend='auto'``: its held-out fold scores (the evidence
 the selection rule reads), its outer-test score and its in-sample OOF score;
 ``--candidates`` replays the cached fits to record them for rows written
 before they were. ``--report`` compares selection rules on them (the
-one-standard-error rule at several multiples of the standard error), on the
-tuning and the confirmation half of ``bench_defaults.py`` separately::
+one-standard-error rule at several multiples of the standard error), and
+each candidate alone, on the tuning and the confirmation half of
+``bench_defaults.py`` separately. ``--average`` sets the stacks'
+``average=`` (``auto`` puts the geometric-mean candidates beside the
+arithmetic ones; give it its own ``--out``)::
 
     OMP_NUM_THREADS=1 python benchmarks/bench_stacking.py            # everything
     python benchmarks/bench_stacking.py --config groups --datasets ecoli oil
     python benchmarks/bench_stacking.py --candidates                  # older rows
     python benchmarks/bench_stacking.py --report                      # tables only
+    python benchmarks/bench_stacking.py --average auto --out results_auto/
 """
 
 import argparse
@@ -86,13 +90,13 @@ from sklearn.preprocessing import StandardScaler  # noqa: E402
 
 from imbestimators import NeuralClassifier, WeightedStackingClassifier  # noqa: E402
 from imbestimators.datasets import get_data_home, load_csv  # noqa: E402
-from imbestimators.metrics import make_cost_scorer  # noqa: E402
+from imbestimators.metrics import check_scoring_positive, make_cost_scorer  # noqa: E402
 from imbestimators.ensemble._stacking import (  # noqa: E402
     _blend,
     _choose_blend,
     _mixed,
 )
-from imbestimators.ensemble._weights import recalibrate  # noqa: E402
+from imbestimators.ensemble._weights import optimize_weights, recalibrate  # noqa: E402
 from imbestimators.metrics._precomputed import PrecomputedClassifier  # noqa: E402
 from imbestimators.utils._labels import label_positions  # noqa: E402
 
@@ -112,6 +116,7 @@ _COUNTED = set()
 # OUT/member_cache), keyed by the member, its training rows and the rows
 # predicted: a rerun, or a new blend rule, replays them without training.
 _MEMORY = [joblib.Memory(None, verbose=0)]
+_AVERAGE = ["arithmetic"]  # the stacks' average= (--average)
 
 
 def _fitted(tag, estimator, X, y):
@@ -193,6 +198,7 @@ def scorer_of(scoring):
 def stack(config, n_features, scoring, blend, inner, seed):
     return WeightedStackingClassifier(
         members(config, n_features, seed), blend=blend, cv=inner, random_state=seed,
+        average=_AVERAGE[0],
         scoring=scorer_of(scoring) if scoring == "cost" else scoring,
         cost_matrix=COSTS if scoring == "cost" else None)
 
@@ -224,7 +230,7 @@ def evaluate(name, config, scoring, max_rows, repeats, outer_folds, seed):
         member_proba = np.stack([m.predict_proba(X[test]) for m in uniform.estimators_],
                                 axis=1)
         probas = {"auto": auto.predict_proba(X[test]),
-                  "fitted": blend(member_proba, auto.fitted_weights_),
+                  "fitted": _blend(member_proba, auto.fitted_weights_, auto.average_),
                   "uniform": member_proba.mean(axis=1),
                   "sk_stacking": sk.predict_proba(X[test])}
         for i, (member, _) in enumerate(auto.estimators):
@@ -233,13 +239,14 @@ def evaluate(name, config, scoring, max_rows, repeats, outer_folds, seed):
         for rule, proba in probas.items():
             row[rule] = score_proba(scorer, proba, auto.classes_, y[test], costs)
         evidence = auto.blend_evidence_
-        fitted_folds = evidence["cv_scores"][evidence["candidates"].index((0.0, False))]
+        fitted_folds = evidence["cv_scores"][
+            evidence["candidates"].index((0.0, auto.average_, False))]
         estimates = {
             "auto": (auto.cv_score_, auto.cv_score_se_, auto.oof_score_),
             "fitted": (np.nanmean(fitted_folds),
                        np.nanstd(fitted_folds, ddof=1) / np.sqrt(len(fitted_folds)),
-                       score_proba(scorer, blend(auto.oof_predictions_,
-                                                 auto.fitted_weights_),
+                       score_proba(scorer, _blend(auto.oof_predictions_,
+                                                  auto.fitted_weights_, auto.average_),
                                    auto.classes_, y[train], costs)),
         }
         for rule, (cv_score, cv_se, oof_score) in estimates.items():
@@ -291,19 +298,24 @@ def candidates_row(auto, X, y, train, test, scoring, keys):
     y_index = label_positions(y[train], auto.classes_)
     oof = auto.oof_predictions_[:, kept]
     evidence, scores, in_sample = auto.blend_evidence_, [], []
-    for mix, recalibrated in evidence["candidates"]:
-        weights = _mixed(mix, auto.fitted_weights_[kept], best)
-        proba, oof_proba = _blend(member_proba, weights), _blend(oof, weights)
+    for mix, average, recalibrated in evidence["candidates"]:
+        # fitted_weights_ are those of average_: a candidate of the other
+        # average is replayed with its own weights, fitted on all OOF rows.
+        fitted = (auto.fitted_weights_[kept] if average == auto.average_
+                  else refitted_weights(auto, y[train], kept, average))
+        weights = _mixed(mix, fitted, best)
+        proba, oof_proba = (_blend(member_proba, weights, average),
+                            _blend(oof, weights, average))
         if recalibrated:
             params = auto._recalibration(np.arange(len(train)), weights, kept, y_index,
-                                         None)
+                                         None, average)
             proba = recalibrate(proba, params)
             oof_proba = recalibrate(oof_proba, params)
         scores.append(score_proba(scorer, proba, auto.classes_, y[test], costs))
         in_sample.append(score_proba(scorer, oof_proba, auto.classes_, y[train], costs))
     return {**keys,
-            "candidates": repr([(m if m == "best_member" else float(m), bool(r))
-                                for m, r in evidence["candidates"]]),
+            "candidates": repr([(m if m == "best_member" else float(m), a, bool(r))
+                                for m, a, r in evidence["candidates"]]),
             "cv_matrix": repr(np.asarray(evidence["cv_scores"]).tolist()),
             "candidate_scores": repr(scores), "candidate_oof_scores": repr(in_sample)}
 
@@ -354,10 +366,38 @@ def report_rules(frame, multiples=(0.0, 0.5, 1.0, 1.5, 2.0)):
                       f"{oof_gap.abs().mean():.4f} |")
 
 
-def blend(member_proba, weights):
-    """The weighted average of the members' probabilities (rows sum to 1)."""
-    proba = np.einsum("nmc,m->nc", member_proba, weights)
-    return proba / proba.sum(axis=1, keepdims=True)
+def report_candidates(frame):
+    """Each candidate blend alone, by half: its mean outer score against the
+    uniform average (candidate 0) and the sets more than 0.01 below it."""
+    for (config, scoring), part in frame.groupby(["config", "scoring"]):
+        print(f"\n## each candidate: {config} members, scoring={scoring}\n")
+        print("| half | sets | candidate | score − uniform | sets below uniform − 0.01 |")
+        print("|---|---|---|---|---|")
+        for half in ("tuning", "confirmation"):
+            sub = part[part.dataset.isin(TUNING) == (half == "tuning")]
+            if sub.empty:
+                continue
+            names = ast.literal_eval(sub.candidates.iloc[0])
+            scores = pd.DataFrame([ast.literal_eval(s) for s in sub.candidate_scores],
+                                  index=sub.dataset).groupby(level=0).mean()
+            for i, candidate in enumerate(names):
+                gain = scores[i] - scores[0]
+                below = gain.index[gain < -0.01].tolist()
+                print(f"| {half} | {len(scores)} | {candidate} | {gain.mean():+.4f} | "
+                      f"{len(below)} {', '.join(below)} |")
+
+
+def refitted_weights(auto, y_train, kept, average):
+    """The optimiser's weights for ``average`` on all the OOF rows of the
+    fitted stack ``auto`` (what ``fitted_weights_`` holds for its own
+    ``average_``)."""
+    counts = np.bincount(label_positions(y_train, auto.classes_))
+    scorer = (check_scoring_positive(auto.scoring, auto.classes_, counts)[0]
+              if isinstance(auto.scoring, str) else auto.scoring)
+    score = auto._blend_score(scorer, y_train, None, np.arange(len(y_train)), kept,
+                              average)
+    return optimize_weights(score, len(kept), auto.optimizer_,
+                            auto._check_optimizer_params(), None)
 
 
 def score_proba(scorer, proba, classes, y, cost_matrix):
@@ -467,12 +507,16 @@ def main(argv=None):
     parser.add_argument("--out", nargs="+", default=["benchmarks/results/stacking"],
                         help="results folder; with --report, several (runs split by "
                              "--datasets) are reported together")
+    parser.add_argument("--average", choices=["arithmetic", "geometric", "auto"],
+                        default="arithmetic",
+                        help="the stacks' average= (use its own --out folder)")
     parser.add_argument("--candidates", action="store_true",
                         help="record every candidate blend (replays the cached fits)")
     parser.add_argument("--report", action="store_true")
     args = parser.parse_args(argv)
     if len(args.out) > 1 and not args.report:
         parser.error("several --out folders are read by --report only")
+    _AVERAGE[0] = args.average
     out = Path(args.out[0])
     kind = "candidates" if args.candidates else "folds"
     paths = {config: out / f"{kind}_{config}.csv" for config in args.config}
@@ -509,12 +553,14 @@ def main(argv=None):
                         + f"  blend_ {rows.blend.value_counts().to_dict()}"), flush=True)
     folds = []
     for config in args.config:
-        for kind, show in (("folds", report), ("candidates", report_rules)):
+        for kind, shows in (("folds", [report]),
+                            ("candidates", [report_rules, report_candidates])):
             found = [pd.read_csv(path) for folder in args.out
                      if (path := Path(folder) / f"{kind}_{config}.csv").exists()]
             if found:
                 frame = pd.concat(found).sort_values(["rows", "dataset"], kind="stable")
-                show(frame.reset_index(drop=True))
+                for show in shows:
+                    show(frame.reset_index(drop=True))
                 if kind == "folds":
                     folds.append(frame)
     if folds:

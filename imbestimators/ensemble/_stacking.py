@@ -42,6 +42,13 @@ _OPTIMIZER_PARAMS = {"slsqp": {"maxiter", "ftol"}, "greedy": {"n_iter"}}
 # shrunk first, so that ties go to the simpler blend.
 _SHRINKAGE = (1.0, 0.75, 0.5, 0.25, 0.0)
 
+# The geometric mean takes logs of the probabilities: a base that gives a
+# class probability 0 would veto it, so each probability counts at least this
+# much (one base can move a logit by at most about 14).
+_LOG_FLOOR = 1e-6
+_AVERAGES = {"auto": ("arithmetic", "geometric"), "arithmetic": ("arithmetic",),
+             "geometric": ("geometric",)}
+
 
 class WeightedStackingClassifier(TransformerMixin, ClassifierMixin, BaseComposition):
     """Weighted average of classifiers, weights fitted on out-of-fold probabilities.
@@ -122,13 +129,13 @@ default=None
         for ``blend``; never for the binary 'average_precision' and
         'roc_auc', which it cannot change.
 
-        With 'auto' in ``blend`` or ``recalibrate``, every allowed
-        (weights, recalibration) candidate is scored on the held-out folds
+        With 'auto' in ``blend``, ``average`` or ``recalibrate``, every
+        allowed (weights, average, recalibration) candidate is scored on the held-out folds
         of ``cv_scores_``; the best mean is used if its mean paired gain over
         the simplest candidate (the uniform average, not recalibrated)
         exceeds the gain's standard error, otherwise the simplest. What was
-        decided and why is in ``blend_``, ``shrinkage_``, ``recalibrated_``
-        and ``blend_evidence_``.
+        decided and why is in ``blend_``, ``shrinkage_``, ``average_``,
+        ``recalibrated_`` and ``blend_evidence_``.
     refit : bool, default=True
         Refit each base on all the data (in the same joblib loop as the
         folds). ``False`` keeps the fold models and averages their
@@ -156,22 +163,24 @@ default=None
         The weights ``predict_proba`` uses: non-negative, summing to 1 (0 for
         a base left out, see ``excluded_``).
     fitted_weights_ : ndarray of shape (n_estimators,)
-        The optimiser's weights on all the OOF rows, before shrinkage
-        (uniform with ``blend='uniform'``).
+        The optimiser's weights on all the OOF rows, before shrinkage, for
+        the average ``average_`` (uniform with ``blend='uniform'``).
     blend_ : {'fitted', 'shrunk', 'uniform', 'best_member'}
         What ``weights_`` are: the fitted weights, fitted weights shrunk
         toward uniform, the uniform average, or the best base alone.
     shrinkage_ : float
         The weight ``s`` of the uniform average in ``weights_`` (``nan`` for
         'best_member').
+    average_ : {'arithmetic', 'geometric'}
+        How ``predict_proba`` averages the bases with ``weights_``.
     recalibrated_ : bool
         Whether ``predict_proba`` recalibrates the blend.
     recalibration_ : ndarray of shape (n_classes + 1,) or None
         ``[a, b_0, ..., b_{n_classes - 1}]`` of the recalibration, fitted on
         all the blended OOF rows; ``None`` when not recalibrated.
     blend_evidence_ : dict
-        Why: ``'candidates'`` (the (mix, recalibrated) pairs compared,
-        simplest first; a mix is ``s`` or 'best_member'), ``'cv_scores'``
+        Why: ``'candidates'`` (the (mix, average, recalibrated) triples
+        compared, simplest first; a mix is ``s`` or 'best_member'), ``'cv_scores'``
         (array of shape (n_candidates, n_splits): each candidate's held-out
         fold scores), ``'gain'`` and
         ``'gain_se'`` (mean per-fold gain of the best candidate over the
@@ -221,9 +230,9 @@ default=None
     cv_weights_ : ndarray of shape (n_splits, n_estimators)
         The weights used for each fold of ``cv_scores_`` (their spread
         shows how stable the weights are). The held-out blends themselves
-        are not stored: fold ``k``'s is the average of
-        ``oof_predictions_[test]`` over the estimators with weights
-        ``cv_weights_[k]``, ``test`` the held-out rows of fold ``k``.
+        are not stored: fold ``k``'s is the average (that of the candidate
+        picked for it) of ``oof_predictions_[test]`` over the estimators with
+        weights ``cv_weights_[k]``, ``test`` the held-out rows of fold ``k``.
     oof_score_uniform_ : float
         Score of the uniform average of the OOF probabilities.
     oof_scores_individual_ : ndarray of shape (n_estimators,)
@@ -270,6 +279,7 @@ default=None
         "cv": ["cv_object"],
         "cost_matrix": [None, "array-like", dict],
         "blend": [StrOptions({"auto", "fitted", "uniform", "best_member"})],
+        "average": [StrOptions(set(_AVERAGES))],
         "recalibrate": [StrOptions({"auto"}), "boolean"],
         "refit": ["boolean"],
         "n_jobs": [None, Integral],
@@ -287,6 +297,7 @@ default=None
         cv=5,
         cost_matrix=None,
         blend="auto",
+        average="arithmetic",
         recalibrate="auto",
         refit=True,
         n_jobs=None,
@@ -300,6 +311,7 @@ default=None
         self.cv = cv
         self.cost_matrix = cost_matrix
         self.blend = blend
+        self.average = average
         self.recalibrate = recalibrate
         self.refit = refit
         self.n_jobs = n_jobs
@@ -405,12 +417,12 @@ default=None
         n_kept = len(kept)
         uniform = np.full(n_kept, 1.0 / n_kept)
 
-        def score_on(rows):
-            return self._blend_score(scorer, y, sample_weight, rows, kept)
+        def score_on(rows, average="arithmetic"):
+            return self._blend_score(scorer, y, sample_weight, rows, kept, average)
 
-        def fit_weights(rows):
+        def fit_weights(rows, average):
             return optimize_weights(
-                score_on(rows), n_kept, self.optimizer_, optimizer_params,
+                score_on(rows, average), n_kept, self.optimizer_, optimizer_params,
                 optimizer_seed,
             )
 
@@ -425,38 +437,42 @@ default=None
         candidates = self._candidates()
         all_rows = np.arange(len(y))
         # Only what some candidate uses is computed: the optimiser's weights
-        # for a shrunk or fitted mix, the best base for 'best_member'.
-        mixes = {m for m, _ in candidates}
-        fits = any(m != "best_member" and m < 1.0 for m in mixes)
-        fold_weights = [fit_weights(np.setdiff1d(all_rows, test)) if fits else uniform
-                        for _, test in folds]
+        # in each space with a shrunk or fitted mix, the best base for
+        # 'best_member'.
+        fitted_in = {a for m, a, _ in candidates if m != "best_member" and m < 1.0}
+        fold_weights = {a: [fit_weights(np.setdiff1d(all_rows, test), a)
+                            if a in fitted_in else uniform for _, test in folds]
+                        for a in _AVERAGES[self.average]}
         fold_best = [self._best_member(np.setdiff1d(all_rows, test), kept, scorer, y,
-                                       sample_weight) if "best_member" in mixes else None
+                                       sample_weight)
+                     if any(m == "best_member" for m, _, _ in candidates) else None
                      for _, test in folds]
         scores = np.full((len(candidates), len(folds)), np.nan)
         cv_weights = np.empty((len(candidates), len(folds), n_kept))
         unscored = {}
-        for g, (mix, recalibrated) in enumerate(candidates):
+        for g, (mix, average, recalibrated) in enumerate(candidates):
             for k, (_, test) in enumerate(folds):
-                weights = cv_weights[g, k] = _mixed(mix, fold_weights[k], fold_best[k])
+                weights = cv_weights[g, k] = _mixed(mix, fold_weights[average][k],
+                                                    fold_best[k])
                 params = (self._recalibration(np.setdiff1d(all_rows, test), weights,
-                                              kept, y_index, sample_weight)
+                                              kept, y_index, sample_weight, average)
                           if recalibrated else None)
                 scores[g, k], reason = self._fold_score(
-                    scorer, y, y_index, sample_weight, test, weights, kept, params
+                    scorer, y, y_index, sample_weight, test, weights, kept, average,
+                    params
                 )
                 if reason is not None:
                     unscored.setdefault(k, f"fold {k}: {reason.rstrip('.')}")
         if unscored:
             self._warn_unscored(list(unscored.values()), len(folds), y_index)
         choice, self.blend_evidence_ = _choose_blend(candidates, scores)
-        mix, self.recalibrated_ = candidates[choice]
+        mix, self.average_, self.recalibrated_ = candidates[choice]
         self.blend_ = {0.0: "fitted", 1.0: "uniform", "best_member": "best_member"}.get(
             mix, "shrunk")
         self.shrinkage_ = float("nan") if mix == "best_member" else float(mix)
         if self.verbose and len(candidates) > 1:
             print(f"WeightedStackingClassifier: blend_={self.blend_!r}, "
-                  f"recalibrated_={self.recalibrated_}: "
+                  f"average_={self.average_!r}, recalibrated_={self.recalibrated_}: "
                   f"{self.blend_evidence_['reason']}")
         # The choice itself is part of what cv_score_ estimates: fold k is
         # scored with the candidate the same rule picks from the other folds'
@@ -480,7 +496,8 @@ default=None
             if i in kept else np.nan
             for i in range(len(bases))
         ])
-        fitted = fit_weights(all_rows) if fits else uniform
+        fitted = (fit_weights(all_rows, self.average_) if self.average_ in fitted_in
+                  else uniform)
         self.fitted_weights_ = np.zeros(len(bases))
         self.fitted_weights_[kept] = fitted
         # The best base on all rows, first of equals (as _best_member picks).
@@ -489,7 +506,7 @@ default=None
         self.weights_[kept] = _mixed(mix, fitted, best)
         self.recalibration_ = (
             self._recalibration(all_rows, self.weights_[kept], kept, y_index,
-                                sample_weight)
+                                sample_weight, self.average_)
             if self.recalibrated_ else None
         )
         self.oof_score_ = self._score(scorer, self._oof_blend(all_rows), y,
@@ -519,9 +536,10 @@ default=None
         return int(np.nanargmax(scores))
 
     def _candidates(self):
-        """The (mix, recalibrated) blends the nested folds compare, a mix being
-        the weight of the uniform average in a shrunk blend or 'best_member';
-        the first, the simplest, is what stays without evidence against it."""
+        """The (mix, average, recalibrated) blends the nested folds compare, a
+        mix being the weight of the uniform average in a shrunk blend or
+        'best_member' (one base alone: the same in either average); the
+        first, the simplest, is what stays without evidence against it."""
         shrinkage = {"auto": (*_SHRINKAGE, "best_member"), "fitted": (0.0,),
                      "uniform": (1.0,), "best_member": ("best_member",)}[self.blend]
         recalibrated = {"auto": (False, True), True: (True,), False: (False,)}[
@@ -530,11 +548,13 @@ default=None
             # Recalibration keeps the order of the rows: its fold scores would
             # be the same, and the simpler blend wins ties.
             recalibrated = (False,)
-        return [(s, r) for r in recalibrated for s in shrinkage]
+        averages = _AVERAGES[self.average]
+        return [(s, a, r) for r in recalibrated for a in averages for s in shrinkage
+                if s != "best_member" or a == averages[0]]
 
-    def _recalibration(self, rows, weights, kept, y_index, sample_weight):
+    def _recalibration(self, rows, weights, kept, y_index, sample_weight, average):
         """:func:`fit_recalibration` on the blend of the OOF ``rows``."""
-        proba = _blend(self.oof_predictions_[np.ix_(rows, kept)], weights)
+        proba = _blend(self.oof_predictions_[np.ix_(rows, kept)], weights, average)
         return fit_recalibration(
             proba, y_index[rows], None if sample_weight is None else sample_weight[rows]
         )
@@ -542,7 +562,8 @@ default=None
     def _oof_blend(self, rows):
         """What ``predict_proba`` gives, on the OOF probabilities of ``rows``."""
         used = np.flatnonzero(self.weights_ > 0)
-        proba = _blend(self.oof_predictions_[np.ix_(rows, used)], self.weights_[used])
+        proba = _blend(self.oof_predictions_[np.ix_(rows, used)], self.weights_[used],
+                       self.average_)
         return proba if self.recalibration_ is None else recalibrate(
             proba, self.recalibration_)
 
@@ -607,20 +628,21 @@ default=None
         self.named_estimators_ = Bunch(**dict(zip(names, self.estimators_)))
         self.oof_predictions_ = oof
 
-    def _blend_score(self, scorer, y, sample_weight, rows, kept):
+    def _blend_score(self, scorer, y, sample_weight, rows, kept, average="arithmetic"):
         """``score(weights)`` of the blended OOF probabilities of ``rows``
         (weights of the ``kept`` bases)."""
-        oof, y = _estimators_last(self.oof_predictions_[np.ix_(rows, kept)]), y[rows]
+        oof = _estimators_last(self.oof_predictions_[np.ix_(rows, kept)], average)
+        y = y[rows]
         sample_weight = None if sample_weight is None else sample_weight[rows]
 
         def score(weights):
-            return self._score(scorer, _blend(oof, weights, estimators_last=True), y,
-                               sample_weight)
+            return self._score(scorer, _blend(oof, weights, average, estimators_last=True),
+                               y, sample_weight)
 
         return score
 
     def _fold_score(self, scorer, y, y_index, sample_weight, test, weights, kept,
-                    params=None):
+                    average="arithmetic", params=None):
         """``(score, None)`` of fold ``test`` blended with ``weights`` (then
         recalibrated with ``params``), or ``(nan, reason)`` when the fold
         cannot be scored."""
@@ -633,7 +655,7 @@ default=None
                 f"{self.classes_[missing].tolist()!r}"
             )
         try:
-            proba = _blend(self.oof_predictions_[np.ix_(test, kept)], weights)
+            proba = _blend(self.oof_predictions_[np.ix_(test, kept)], weights, average)
             if params is not None:
                 proba = recalibrate(proba, params)
             score = self._score(scorer, proba, y[test],
@@ -782,7 +804,7 @@ default=None
         ]
 
     def predict_proba(self, X):
-        """Weighted average of the bases' probabilities.
+        """Weighted average (``average_``) of the bases' probabilities.
 
         Bases with weight 0 are not evaluated.
 
@@ -797,7 +819,7 @@ default=None
         check_is_fitted(self)
         used = np.flatnonzero(self.weights_ > 0)
         probas = self._base_proba(X, used)
-        proba = _blend(np.stack(probas, axis=1), self.weights_[used])
+        proba = _blend(np.stack(probas, axis=1), self.weights_[used], self.average_)
         return proba if self.recalibration_ is None else recalibrate(
             proba, self.recalibration_)
 
@@ -845,11 +867,14 @@ def _mixed(mix, fitted, best):
 
 
 def _describe(candidate):
-    mix, recalibrated = candidate
-    name = {0.0: "the fitted weights", 1.0: "the uniform average",
-            "best_member": "the base with the best OOF score"}.get(
+    mix, average, recalibrated = candidate
+    if mix == "best_member":
+        return "the base with the best OOF score" + (", recalibrated" if recalibrated
+                                                     else "")
+    name = {0.0: "the fitted weights", 1.0: "the uniform weights"}.get(
         mix, f"the fitted weights shrunk by {mix} toward uniform")
-    return name + (", recalibrated" if recalibrated else "")
+    return (f"the {average} average with {name}"
+            + (", recalibrated" if recalibrated else ""))
 
 
 def _choose_blend(candidates, scores, n_se=1.0):
@@ -899,25 +924,33 @@ class _FoldAverage:
         )
 
 
-def _blend(proba, weights, estimators_last=False):
+def _blend(proba, weights, average="arithmetic", estimators_last=False):
     """Weighted average over the estimator axis, rows renormalised to sum 1.
 
-    ``proba`` is (n, estimators, classes), or with ``estimators_last``
-    (n, classes, estimators) and C-contiguous, as :func:`_estimators_last`
-    lays it out once for many blends: then the average is one
-    matrix-vector product, several times faster than a sum over the middle
-    axis.
+    ``proba`` is (n, estimators, classes), or with ``estimators_last`` what
+    :func:`_estimators_last` makes of it for ``average``, (n, classes,
+    estimators) and C-contiguous, laid out once for many blends: then the
+    average is one matrix-vector product, several times faster than a sum
+    over the middle axis. The geometric average is the arithmetic one of the
+    log-probabilities, exponentiated.
     """
     if not estimators_last:
-        proba = _estimators_last(proba)
+        proba = _estimators_last(proba, average)
     n, n_classes, n_estimators = proba.shape
     blended = (proba.reshape(-1, n_estimators) @ to_simplex(weights)).reshape(n, n_classes)
+    if average == "geometric":
+        blended = np.exp(blended - blended.max(axis=1, keepdims=True))
     # A product too: a sum over a short last axis costs more than the blend.
     return blended / (blended @ np.ones(n_classes))[:, None]
 
 
-def _estimators_last(proba):
-    return np.ascontiguousarray(np.asarray(proba).transpose(0, 2, 1))
+def _estimators_last(proba, average="arithmetic"):
+    """``proba`` (n, estimators, classes) as :func:`_blend` reads it for
+    ``average``: (n, classes, estimators), log-probabilities for 'geometric'."""
+    proba = np.asarray(proba)
+    if average == "geometric":
+        proba = np.log(np.maximum(proba, _LOG_FLOOR))
+    return np.ascontiguousarray(proba.transpose(0, 2, 1))
 
 
 def _pairs(estimators):

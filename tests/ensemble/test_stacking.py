@@ -756,3 +756,86 @@ def test_recalibration_does_not_change_a_ranking_score(data):
     assert not np.allclose(on.predict_proba(X), off.predict_proba(X))
     assert average_precision_score(y, on.predict_proba(X)[:, 1]) == pytest.approx(
         average_precision_score(y, off.predict_proba(X)[:, 1]))
+
+
+# ------------------------------------------------------------ average=
+
+def _geometric(proba, weights):
+    """The normalised weighted geometric mean of (n, bases, classes)
+    probabilities, each floored at 1e-6, written out from its formula."""
+    log_mean = sum(w * np.log(np.maximum(proba[:, m], 1e-6))
+                   for m, w in enumerate(weights))
+    unnormalised = np.exp(log_mean)
+    return unnormalised / unnormalised.sum(axis=1, keepdims=True)
+
+
+@pytest.mark.parametrize("n_classes", [2, 3])
+def test_geometric_average_is_the_weighted_geometric_mean_of_the_bases(n_classes):
+    X, y = make_classification(n_samples=300, n_features=6, n_informative=4,
+                               n_classes=n_classes, random_state=0)
+    clf = WeightedStackingClassifier(_bases(), cv=CV, average="geometric",
+                                     blend="fitted", recalibrate=False).fit(X, y)
+    assert clf.average_ == "geometric"
+    members = np.stack([est.predict_proba(X) for est in clf.estimators_], axis=1)
+    expected = _geometric(members, clf.weights_)
+    np.testing.assert_allclose(clf.predict_proba(X), expected, rtol=1e-10)
+    # The in-sample score is that of the same blend of the OOF probabilities,
+    # and the weights were fitted for it: no worse than the geometric uniform.
+    oof_blend = _geometric(clf.oof_predictions_, clf.weights_)
+    assert clf.oof_score_ == pytest.approx(-log_loss(y, oof_blend), rel=1e-10)
+    uniform = _geometric(clf.oof_predictions_, np.full(3, 1 / 3))
+    assert clf.oof_score_ >= -log_loss(y, uniform) - 1e-9
+    if n_classes == 2:  # two classes: the weighted mean of the bases' logits
+        floored = np.maximum(members, 1e-6)
+        logit = np.log(floored[:, :, 1] / floored[:, :, 0]) @ clf.weights_
+        np.testing.assert_allclose(clf.predict_proba(X)[:, 1], 1 / (1 + np.exp(-logit)),
+                                   rtol=1e-10)
+
+
+def test_geometric_average_of_bases_sure_of_a_row_stays_finite(data):
+    # Unpruned trees predict probabilities of exactly 0 and 1: the floor keeps
+    # their logs finite, so no class is vetoed into NaN.
+    X, y = data
+    bases = [("deep", DecisionTreeClassifier(random_state=0)), ("nb", GaussianNB())]
+    clf = WeightedStackingClassifier(bases, cv=CV, average="geometric").fit(X, y)
+    proba = clf.predict_proba(X)
+    assert np.all(np.isfinite(proba)) and np.allclose(proba.sum(axis=1), 1.0)
+    assert np.isfinite(clf.cv_score_) and np.isfinite(clf.oof_score_)
+
+
+def test_average_auto_scores_both_averages_on_the_same_folds(data):
+    X, y = data
+    folds = list(CV.split(X, y))
+    clf = WeightedStackingClassifier(_bases(), cv=CV, scoring="neg_log_loss",
+                                     average="auto", recalibrate=False).fit(X, y)
+    candidates = clf.blend_evidence_["candidates"]
+    assert candidates[0] == (1.0, "arithmetic", False)  # the simplest stays first
+    assert [c for c in candidates if c[0] == "best_member"] == [
+        ("best_member", "arithmetic", False)]  # one base alone: counted once
+    assert {(m, a) for m, a, _ in candidates if m != "best_member"} == {
+        (m, a) for m in _GRID for a in ("arithmetic", "geometric")}
+    # The uniform candidates need no weight fit: their fold scores are the
+    # held-out blends' log-losses, written out here.
+    scores = clf.blend_evidence_["cv_scores"]
+    uniform = np.full(3, 1 / 3)
+    for average, blend_of in (("arithmetic", _blend_of), ("geometric", _geometric)):
+        row = scores[candidates.index((1.0, average, False))]
+        expected = [-log_loss(y[test], blend_of(clf.oof_predictions_[test], uniform),
+                              labels=[0, 1]) for _, test in folds]
+        np.testing.assert_allclose(row, expected, rtol=1e-10)
+    # The estimator predicts with the candidate the rule picks.
+    mix, average, _ = candidates[_rule(scores)]
+    assert clf.average_ == average
+    blend_of = _geometric if average == "geometric" else _blend_of
+    members = np.stack([est.predict_proba(X) for est in clf.estimators_], axis=1)
+    np.testing.assert_allclose(clf.predict_proba(X), blend_of(members, clf.weights_),
+                               rtol=1e-10)
+
+
+def test_average_arithmetic_is_the_default_and_bad_values_are_named(data):
+    X, y = data
+    clf = _fitted_stack(cv=CV).fit(X, y)
+    assert clf.average_ == "arithmetic"
+    assert {a for _, a, _ in clf.blend_evidence_["candidates"]} == {"arithmetic"}
+    with pytest.raises(ValueError, match="'average' parameter"):
+        _fitted_stack(average="harmonic").fit(X, y)
