@@ -28,6 +28,7 @@ import os
 import time
 import warnings
 from pathlib import Path
+from unittest import mock
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
@@ -53,7 +54,7 @@ from sklearn.pipeline import make_pipeline  # noqa: E402
 from sklearn.preprocessing import StandardScaler, label_binarize  # noqa: E402
 
 from imbestimators import NeuralClassifier  # noqa: E402
-from imbestimators.neural import MLP  # noqa: E402
+from imbestimators.neural import MLP, _modules  # noqa: E402
 from imbestimators.datasets import get_data_home, load_csv  # noqa: E402
 
 # The collection: $IMBESTIMATORS_DATA, else ../shared/data beside the checkout.
@@ -244,9 +245,24 @@ class EmbeddedNeuralClassifier4(EmbeddedNeuralClassifier):
     embedding_size = 4
 
 
-# Per-feature embeddings before the network (not adopted; see the guide).
-EMBEDDED = {"NN(balanced,emb16)": EmbeddedNeuralClassifier,
-            "NN(balanced,emb4)": EmbeddedNeuralClassifier4}
+# Quantile levels denser in the tails (8 bins): a threshold for a rare class
+# in the top or bottom few percent gets an edge near it.
+TAIL_LEVELS = np.array([0.0, 0.02, 0.1, 0.25, 0.5, 0.75, 0.9, 0.98, 1.0])
+
+
+class TailBinsNeuralClassifier(NeuralClassifier):
+    """``NeuralClassifier`` whose 8 bins have the edges ``TAIL_LEVELS``."""
+
+    def _build_net(self, *args, **kwargs):
+        with mock.patch.object(_modules, "quantile_levels", lambda n_bins: TAIL_LEVELS):
+            return super()._build_net(*args, **kwargs)
+
+
+# Candidates that change the network itself, as subclasses: per-feature
+# embeddings and tail-dense bins (neither adopted; see the guide).
+SUBCLASSED = {"NN(balanced,emb16)": EmbeddedNeuralClassifier,
+              "NN(balanced,emb4)": EmbeddedNeuralClassifier4,
+              "NN(balanced,tailbins)": TailBinsNeuralClassifier}
 
 
 def anchors(seed):
@@ -289,7 +305,7 @@ def anchors(seed):
 def candidates(seed):
     models = {name: neural(seed, **params) for name, params in NEURAL.items()}
     models.update({name: cls(random_state=seed, class_weight="balanced")
-                   for name, cls in EMBEDDED.items()})
+                   for name, cls in SUBCLASSED.items()})
     models.update(anchors(seed))
     return models
 

@@ -242,6 +242,11 @@ class PiecewiseLinear(nn.Module):
         return self.network(encoded)
 
 
+def quantile_levels(n_bins):
+    """The quantile levels of the bin edges: ``n_bins`` bins of equal counts."""
+    return np.linspace(0.0, 1.0, n_bins + 1)
+
+
 def bin_edges(X, rows, n_bins, random_state, y=None, max_rows=20_000):
     """Bins of each feature of ``X[rows]``, as :class:`PiecewiseLinear` takes them.
 
@@ -282,7 +287,7 @@ def bin_edges(X, rows, n_bins, random_state, y=None, max_rows=20_000):
     inv_width = np.zeros((n_features, n_bins), dtype=np.float32)
     counts = np.zeros(n_features, dtype=np.int64)
     means, scales = [], []
-    levels = np.linspace(0.0, 1.0, n_bins + 1)
+    levels = quantile_levels(n_bins)
     # One feature at a time: no float64 copy of X, and the encoded sample is
     # n_bins times wider than the feature.
     for j in range(n_features):
