@@ -130,10 +130,11 @@ default=None
         'roc_auc', which it cannot change.
 
         With 'auto' in ``blend``, ``average`` or ``recalibrate``, every
-        allowed (weights, average, recalibration) candidate is scored on the held-out folds
-        of ``cv_scores_``; the best mean is used if its mean paired gain over
-        the simplest candidate (the uniform average, not recalibrated)
-        exceeds the gain's standard error, otherwise the simplest. What was
+        allowed (weights, average, recalibration) candidate is scored on the
+        held-out folds of ``cv_scores_``; the best mean is used if its mean
+        paired gain over the simplest candidate (the uniform arithmetic
+        average, not recalibrated) exceeds the gain's standard error,
+        otherwise the simplest. What was
         decided and why is in ``blend_``, ``shrinkage_``, ``average_``,
         ``recalibrated_`` and ``blend_evidence_``.
     refit : bool, default=True
@@ -180,9 +181,9 @@ default=None
         all the blended OOF rows; ``None`` when not recalibrated.
     blend_evidence_ : dict
         Why: ``'candidates'`` (the (mix, average, recalibrated) triples
-        compared, simplest first; a mix is ``s`` or 'best_member'), ``'cv_scores'``
-        (array of shape (n_candidates, n_splits): each candidate's held-out
-        fold scores), ``'gain'`` and
+        compared, simplest first; a mix is ``s`` or 'best_member'),
+        ``'cv_scores'`` (array of shape (n_candidates, n_splits): each
+        candidate's held-out fold scores), ``'gain'`` and
         ``'gain_se'`` (mean per-fold gain of the best candidate over the
         simplest, and its standard error) and ``'reason'`` (a sentence).
     excluded_ : list of str
@@ -792,7 +793,12 @@ default=None
         return stamped_state(super().__getstate__())
 
     def __setstate__(self, state):
-        super().__setstate__(checked_state(state, type(self).__name__))
+        state = checked_state(state, type(self).__name__)
+        # Pickles made before average= existed blended arithmetically.
+        state.setdefault("average", "arithmetic")
+        if "weights_" in state:
+            state.setdefault("average_", "arithmetic")
+        super().__setstate__(state)
 
     # -------------------------------------------------------------- predict
 

@@ -839,3 +839,13 @@ def test_average_arithmetic_is_the_default_and_bad_values_are_named(data):
     assert {a for _, a, _ in clf.blend_evidence_["candidates"]} == {"arithmetic"}
     with pytest.raises(ValueError, match="'average' parameter"):
         _fitted_stack(average="harmonic").fit(X, y)
+
+
+def test_a_stack_pickled_before_average_existed_loads_as_arithmetic(fitted, data):
+    X, _ = data
+    state = fitted.__getstate__()
+    del state["average"], state["average_"]
+    old = WeightedStackingClassifier.__new__(WeightedStackingClassifier)
+    old.__setstate__(state)
+    assert old.get_params()["average"] == "arithmetic" and old.average_ == "arithmetic"
+    np.testing.assert_array_equal(old.predict_proba(X), fitted.predict_proba(X))
