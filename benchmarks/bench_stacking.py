@@ -331,39 +331,51 @@ def report_rules(frame, multiples=(0.0, 0.5, 1.0, 1.5, 2.0)):
     score against the uniform average (candidate 0), the sets more than 0.01
     below it, and the bias and mean absolute error against the outer score of
     the rule's own cv_score_ (each inner fold scored by the candidate the rule
-    picks from the others) and oof_score_ (its pick's in-sample score)."""
+    picks from the others) and oof_score_ (its pick's in-sample score). With
+    candidates of both averages (``--average auto``), the rule is replayed on
+    all of them and on the arithmetic ones alone (the default's), paired."""
     for (config, scoring), part in frame.groupby(["config", "scoring"]):
         print(f"\n## selection rules: {config} members, scoring={scoring}\n")
-        print("| half | sets | rule | score − uniform | sets below uniform − 0.01 "
-              "| cv_score_ bias / MAE | oof_score_ bias / MAE |")
-        print("|---|---|---|---|---|---|---|")
+        print("| half | sets | candidates | rule | score − uniform | sets below uniform "
+              "− 0.01 | cv_score_ bias / MAE | oof_score_ bias / MAE |")
+        print("|---|---|---|---|---|---|---|---|")
+        averages = {a for row in part.candidates for _, a, _ in ast.literal_eval(row)}
+        pools = {"all": None} if len(averages) == 1 else {"all": None,
+                                                          "arithmetic": "arithmetic"}
         for half in ("tuning", "confirmation"):
             sub = part[part.dataset.isin(TUNING) == (half == "tuning")]
             if sub.empty:
                 continue
             for multiple in multiples:
-                out = []
-                for row in sub.itertuples():
-                    candidates = ast.literal_eval(row.candidates)
-                    matrix = np.array(ast.literal_eval(row.cv_matrix), dtype=float)
-                    outer = np.array(ast.literal_eval(row.candidate_scores))
-                    estimate = np.nanmean([
-                        matrix[one_se_pick(candidates, np.delete(matrix, k, axis=1),
-                                           multiple), k]
-                        for k in range(matrix.shape[1])])
-                    pick = one_se_pick(candidates, matrix, multiple)
-                    oof = ast.literal_eval(row.candidate_oof_scores)[pick]
-                    out.append((row.dataset, outer[pick], outer[0], estimate, oof))
-                out = pd.DataFrame(out, columns=["dataset", "score", "uniform", "cv",
-                                                 "oof"])
-                gap, oof_gap = out.cv - out.score, out.oof - out.score
-                per_set = out.groupby("dataset").mean()
-                below = per_set.index[per_set.score < per_set.uniform - 0.01].tolist()
-                print(f"| {half} | {len(per_set)} | {multiple:g} SE | "
-                      f"{(per_set.score - per_set.uniform).mean():+.4f} | "
-                      f"{len(below)} {', '.join(below)} | {gap.mean():+.4f} / "
-                      f"{gap.abs().mean():.4f} | {oof_gap.mean():+.4f} / "
-                      f"{oof_gap.abs().mean():.4f} |")
+                for pool, average in pools.items():
+                    out = [_replay(row, multiple, average) for row in sub.itertuples()]
+                    out = pd.DataFrame(out, columns=["dataset", "score", "uniform", "cv",
+                                                     "oof"])
+                    gap, oof_gap = out.cv - out.score, out.oof - out.score
+                    per_set = out.groupby("dataset").mean()
+                    below = per_set.index[per_set.score < per_set.uniform - 0.01].tolist()
+                    print(f"| {half} | {len(per_set)} | {pool} | {multiple:g} SE | "
+                          f"{(per_set.score - per_set.uniform).mean():+.4f} | "
+                          f"{len(below)} {', '.join(below)} | {gap.mean():+.4f} / "
+                          f"{gap.abs().mean():.4f} | {oof_gap.mean():+.4f} / "
+                          f"{oof_gap.abs().mean():.4f} |")
+
+
+def _replay(row, multiple, average=None):
+    """The rule at ``multiple`` standard errors on one outer fold's recorded
+    candidates (those of ``average`` only, if given): (dataset, its pick's
+    outer score, the uniform average's, its cv_score_, its oof_score_)."""
+    candidates = ast.literal_eval(row.candidates)
+    keep = [i for i, (_, a, _) in enumerate(candidates) if average in (None, a)]
+    candidates = [candidates[i] for i in keep]
+    matrix = np.array(ast.literal_eval(row.cv_matrix), dtype=float)[keep]
+    outer = np.array(ast.literal_eval(row.candidate_scores))[keep]
+    estimate = np.nanmean([
+        matrix[one_se_pick(candidates, np.delete(matrix, k, axis=1), multiple), k]
+        for k in range(matrix.shape[1])])
+    pick = one_se_pick(candidates, matrix, multiple)
+    oof = np.array(ast.literal_eval(row.candidate_oof_scores))[keep][pick]
+    return row.dataset, outer[pick], outer[0], estimate, oof
 
 
 def report_candidates(frame):
