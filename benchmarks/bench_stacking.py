@@ -49,7 +49,8 @@ one-standard-error rule at several multiples of the standard error), and
 each candidate alone, on the tuning and the confirmation half of
 ``bench_defaults.py`` separately. ``--average`` sets the stacks'
 ``average=`` (``auto`` puts the geometric-mean candidates beside the
-arithmetic ones; give it its own ``--out``)::
+arithmetic ones, and *fitted* is then the optimiser's weights in the average
+the stack chose; give it its own ``--out``)::
 
     OMP_NUM_THREADS=1 python benchmarks/bench_stacking.py            # everything
     python benchmarks/bench_stacking.py --config groups --datasets ecoli oil
@@ -339,7 +340,7 @@ def report_rules(frame, multiples=(0.0, 0.5, 1.0, 1.5, 2.0)):
         print("| half | sets | candidates | rule | score − uniform | sets below uniform "
               "− 0.01 | cv_score_ bias / MAE | oof_score_ bias / MAE |")
         print("|---|---|---|---|---|---|---|---|")
-        averages = {a for row in part.candidates for _, a, _ in ast.literal_eval(row)}
+        averages = {a for row in part.candidates for _, a, _ in _candidates_of(row)}
         pools = {"all": None} if len(averages) == 1 else {"all": None,
                                                           "arithmetic": "arithmetic"}
         for half in ("tuning", "confirmation"):
@@ -365,7 +366,7 @@ def _replay(row, multiple, average=None):
     """The rule at ``multiple`` standard errors on one outer fold's recorded
     candidates (those of ``average`` only, if given): (dataset, its pick's
     outer score, the uniform average's, its cv_score_, its oof_score_)."""
-    candidates = ast.literal_eval(row.candidates)
+    candidates = _candidates_of(row.candidates)
     keep = [i for i, (_, a, _) in enumerate(candidates) if average in (None, a)]
     candidates = [candidates[i] for i in keep]
     matrix = np.array(ast.literal_eval(row.cv_matrix), dtype=float)[keep]
@@ -376,6 +377,13 @@ def _replay(row, multiple, average=None):
     pick = one_se_pick(candidates, matrix, multiple)
     oof = np.array(ast.literal_eval(row.candidate_oof_scores))[keep][pick]
     return row.dataset, outer[pick], outer[0], estimate, oof
+
+
+def _candidates_of(text):
+    """The recorded candidates as (mix, average, recalibrated) triples (rows
+    written before ``average=`` existed hold (mix, recalibrated) pairs)."""
+    return [c if len(c) == 3 else (c[0], "arithmetic", c[1])
+            for c in ast.literal_eval(text)]
 
 
 def report_candidates(frame):
@@ -389,7 +397,7 @@ def report_candidates(frame):
             sub = part[part.dataset.isin(TUNING) == (half == "tuning")]
             if sub.empty:
                 continue
-            names = ast.literal_eval(sub.candidates.iloc[0])
+            names = _candidates_of(sub.candidates.iloc[0])
             scores = pd.DataFrame([ast.literal_eval(s) for s in sub.candidate_scores],
                                   index=sub.dataset).groupby(level=0).mean()
             for i, candidate in enumerate(names):
