@@ -849,3 +849,18 @@ def test_a_stack_pickled_before_average_existed_loads_as_arithmetic(fitted, data
     old.__setstate__(state)
     assert old.get_params()["average"] == "arithmetic" and old.average_ == "arithmetic"
     np.testing.assert_array_equal(old.predict_proba(X), fitted.predict_proba(X))
+
+
+def test_geometric_blend_is_recalibrated_by_platt_scaling_of_its_own_logit(data):
+    X, y = data
+    clf = WeightedStackingClassifier(_bases(), cv=CV, average="geometric",
+                                     blend="uniform", recalibrate=True).fit(X, y)
+    uniform = np.full(3, 1 / 3)
+    members = np.stack([est.predict_proba(X) for est in clf.estimators_], axis=1)
+    expected = _platt(_geometric(clf.oof_predictions_, uniform), y,
+                      _geometric(members, uniform))
+    np.testing.assert_allclose(clf.predict_proba(X), expected, atol=1e-4)
+    # Not the arithmetic blend's recalibration: the two differ on these bases.
+    arithmetic = _platt(_blend_of(clf.oof_predictions_, uniform), y,
+                        _blend_of(members, uniform))
+    assert np.abs(clf.predict_proba(X) - arithmetic).max() > 1e-3
