@@ -890,10 +890,12 @@ def _describe(candidate):
     if mix == "best_member":
         return "the base with the best OOF score" + (", recalibrated" if recalibrated
                                                      else "")
-    name = {0.0: "the fitted weights", 1.0: "the uniform weights"}.get(
+    name = {0.0: "the fitted weights", 1.0: "the uniform average"}.get(
         mix, f"the fitted weights shrunk by {mix} toward uniform")
-    return (f"the {average} average with {name}"
-            + (", recalibrated" if recalibrated else ""))
+    if average == "geometric":
+        name = "the geometric mean with " + name.replace("the uniform average",
+                                                         "uniform weights")
+    return name + (", recalibrated" if recalibrated else "")
 
 
 def _choose_blend(candidates, scores, n_se=1.0):

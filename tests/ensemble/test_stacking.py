@@ -792,15 +792,19 @@ def test_geometric_average_is_the_weighted_geometric_mean_of_the_bases(n_classes
                                    rtol=1e-10)
 
 
-def test_geometric_average_of_bases_sure_of_a_row_stays_finite(data):
-    # Unpruned trees predict probabilities of exactly 0 and 1: the floor keeps
-    # their logs finite, so no class is vetoed into NaN.
+def test_a_base_sure_of_a_row_does_not_veto_a_class_in_the_geometric_mean(data):
+    # An unpruned tree predicts probabilities of exactly 0 and 1, and is wrong
+    # on some held-out rows: without the floor its 0 would give the true class
+    # probability 0 there (an infinite log-loss). Floored, every class keeps
+    # a positive probability and the held-out log-loss is finite.
     X, y = data
     bases = [("deep", DecisionTreeClassifier(random_state=0)), ("nb", GaussianNB())]
-    clf = WeightedStackingClassifier(bases, cv=CV, average="geometric").fit(X, y)
+    clf = WeightedStackingClassifier(bases, cv=CV, average="geometric", blend="uniform",
+                                     recalibrate=False).fit(X, y)
+    assert np.any(clf.oof_predictions_[:, 0] == 0.0)
     proba = clf.predict_proba(X)
-    assert np.all(np.isfinite(proba)) and np.allclose(proba.sum(axis=1), 1.0)
-    assert np.isfinite(clf.cv_score_) and np.isfinite(clf.oof_score_)
+    assert np.all(proba > 0) and np.allclose(proba.sum(axis=1), 1.0)
+    assert np.all(np.isfinite(clf.cv_scores_)) and np.isfinite(clf.oof_score_)
 
 
 def test_average_auto_scores_both_averages_on_the_same_folds(data):
