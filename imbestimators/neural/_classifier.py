@@ -88,8 +88,9 @@ class NeuralClassifier(ClassifierMixin, BaseEstimator):
         Dropout probability after each hidden layer of the default MLP.
     ensemble_size : int, default=1
         Number of default MLPs, each initialised on its own, trained side by
-        side on the same batches inside one network (the loss is their mean);
-        the probabilities are their mean (see
+        side on the same batches inside one network, each descending its own
+        loss as a network trained alone would (``history_`` records their
+        mean loss); the probabilities are their mean (see
         :class:`~imbestimators.neural.MLP`). Training and prediction cost
         about ``ensemble_size`` times as much. Ignored with ``module``.
     standardize : bool, default=True

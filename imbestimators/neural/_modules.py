@@ -42,8 +42,9 @@ class MLP(nn.Module):
         side by side on the same batches, as one module (their weights are
         stacked, so each layer is one batched matrix product; the first
         layer one product for all of them). In training the output is
-        ``(n, ensemble_size, n_outputs)`` and the loss is averaged over the
-        members; in evaluation it is one set of logits per row, those of the
+        ``(n, ensemble_size, n_outputs)`` (``NeuralClassifier`` trains each
+        member on its own loss: the gradient of their summed losses); in
+        evaluation it is one set of logits per row, those of the
         members' mean probability (``log`` of the mean softmax, or the logit
         of the mean sigmoid for one output), as in the "deep ensembles" of
         Lakshminarayanan et al. (2017) and TabM (Gorishniy et al., 2025).

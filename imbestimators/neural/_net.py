@@ -181,8 +181,14 @@ class TensorNet(NeuralNet):
         Xi, yi, wi = batch
         y_pred = self.infer(Xi, **fit_params)
         loss = self._loss(y_pred, yi, wi)
+        # An ensemble's members each descend their own loss, as k separate
+        # networks would: the gradient is that of the sum of the members'
+        # losses. (Of their mean, each member's gradient would be k times
+        # smaller, which the optimizer's weight decay, and plain SGD's step,
+        # do not scale with.) The recorded loss stays the members' mean.
+        objective = loss * y_pred.shape[1] if y_pred.dim() == 3 else loss
         scaler = getattr(self, "grad_scaler_", None)
-        (loss if scaler is None else scaler.scale(loss)).backward()
+        (objective if scaler is None else scaler.scale(objective)).backward()
         return {"loss": loss, "y_pred": y_pred}
 
     def train_step(self, batch, **fit_params):

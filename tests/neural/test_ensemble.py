@@ -83,3 +83,29 @@ def test_bad_ensemble_size_names_the_parameter():
     X, y = make_classification(n_samples=40, random_state=0)
     with pytest.raises(ValueError, match="'ensemble_size' parameter"):
         NeuralClassifier(ensemble_size=0).fit(X, y)
+
+
+def test_each_member_descends_its_own_loss():
+    # A member's gradient in the training step is the gradient of its own
+    # mean loss, as if trained alone (not 1/k of it, which weight decay and
+    # plain SGD's step would not scale with).
+    X, y = make_classification(n_samples=60, n_features=5, random_state=0)
+    clf = NeuralClassifier(ensemble_size=3, max_epochs=1, piecewise_bins=None,
+                           standardize=False, dropout=0.0, random_state=0).fit(X, y)
+    net = clf.net_
+    Xt = torch.from_numpy(X.astype(np.float32))
+    yt = torch.from_numpy(np.searchsorted(clf.classes_, y))
+    net.module_.zero_grad()
+    net.train_step_single((Xt, yt, None))
+    step_grads = [w.grad.clone() for w in net.module_.weights]
+    net.module_.zero_grad()
+    for member in range(3):
+        logits = net.module_(Xt)[:, member, 0]
+        own_loss = torch.nn.functional.binary_cross_entropy_with_logits(logits, yt.float())
+        grads = torch.autograd.grad(own_loss, list(net.module_.weights))
+        first = grads[0].reshape(5, 3, -1)[:, member]
+        np.testing.assert_allclose(step_grads[0].reshape(5, 3, -1)[:, member], first,
+                                   rtol=1e-4, atol=1e-7)
+        for i in range(1, len(grads)):
+            np.testing.assert_allclose(step_grads[i][member], grads[i][member],
+                                       rtol=1e-4, atol=1e-7)
