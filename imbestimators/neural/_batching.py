@@ -50,11 +50,62 @@ def sparse_csr(X, device):
 def sparse_product(X, weight):
     """``X @ weight`` for a sparse CSR ``X``: each row the sum of ``weight``'s
     rows at its stored columns, times their values (one ``embedding_bag``),
-    in time proportional to the stored values, not to ``X``'s width."""
+    in time proportional to the stored values, not to ``X``'s width.
+
+    ``weight`` is read fastest when contiguous, (n_features, width). On the
+    CPU the gradient is accumulated into the rows of the stored columns
+    directly, several times faster than ``embedding_bag``'s own backward.
+    """
+    crow, col, values = X.crow_indices(), X.col_indices(), X.values()
+    if weight.device.type == "cpu":
+        return _SparseProduct.apply(crow, col, values, weight)
     return torch.nn.functional.embedding_bag(
-        X.col_indices(), weight, X.crow_indices()[:-1], per_sample_weights=X.values(),
-        mode="sum",
-    )
+        col, weight, crow[:-1], per_sample_weights=values, mode="sum")
+
+
+class _SparseProduct(torch.autograd.Function):
+    """:func:`sparse_product` with a scatter-add backward (CPU)."""
+
+    @staticmethod
+    def forward(ctx, crow, col, values, weight):
+        ctx.save_for_backward(crow, col, values, weight)
+        return torch.nn.functional.embedding_bag(
+            col, weight, crow[:-1], per_sample_weights=values, mode="sum")
+
+    @staticmethod
+    def backward(ctx, grad):
+        crow, col, values, weight = ctx.saved_tensors
+        # grad's row for each stored value: the row that value is in.
+        per_value = grad.index_select(0, torch.repeat_interleave(
+            torch.arange(len(crow) - 1, device=grad.device), crow.diff(),
+            output_size=len(col)))
+        grad_values = grad_weight = None
+        if ctx.needs_input_grad[2]:
+            grad_values = (per_value * weight.index_select(0, col)).sum(1)
+        if ctx.needs_input_grad[3]:
+            grad_weight = torch.zeros_like(weight).index_add_(
+                0, col, per_value * values.unsqueeze(1))
+        return None, None, grad_values, grad_weight
+
+
+def csr_rows(parts, index):
+    """Rows ``index`` (a slice or an index tensor) of a CSR matrix held as
+    ``(crow_indices, col_indices, values)`` tensors, as the same three."""
+    crow, col, values = parts
+    if isinstance(index, slice):
+        start, stop, _ = index.indices(len(crow) - 1)
+        first, last = int(crow[start]), int(crow[stop])
+        return crow[start:stop + 1] - first, col[first:last], values[first:last]
+    starts = crow.index_select(0, index)
+    counts = crow.index_select(0, index + 1) - starts
+    new_crow = torch.zeros(len(index) + 1, dtype=crow.dtype, device=crow.device)
+    torch.cumsum(counts, 0, out=new_crow[1:])
+    total = int(new_crow[-1])
+    # Position of each kept value in the source: its row's start there, plus
+    # its place within the row.
+    shift = torch.repeat_interleave(starts - new_crow[:-1], counts, output_size=total)
+    positions = torch.arange(total, device=crow.device) + shift
+    return new_crow, col.index_select(0, positions), values.index_select(0, positions)
 
 
 def _rows(tensor, index):
@@ -92,6 +143,8 @@ class TensorData:
         self.rows = rows
         self.device = torch.device(device)
         self.sparse_batches = sparse_batches
+        # The host tensors of a sparse X, made at the first sparse batch.
+        self._csr_parts = None
 
     def __len__(self):
         return self.X.shape[0] if self.rows is None else len(self.rows)
@@ -99,12 +152,20 @@ class TensorData:
     def _features(self, index):
         if isinstance(self.X, torch.Tensor):
             return _rows(self.X, index)
+        if self.sparse_batches:
+            if self._csr_parts is None:
+                self._csr_parts = [torch.from_numpy(a) for a in (
+                    self.X.indptr.astype(np.int64), self.X.indices.astype(np.int64),
+                    self.X.data)]
+            if isinstance(index, torch.Tensor):
+                index = index.cpu()
+            crow, col, values = csr_rows(self._csr_parts, index)
+            return csr_tensor(*[a.to(self.device, non_blocking=True)
+                                for a in (crow, col, values)],
+                              (crow.shape[0] - 1, self.X.shape[1]))
         if isinstance(index, torch.Tensor):
             index = index.cpu().numpy()
-        batch = self.X[index]
-        if self.sparse_batches:
-            return sparse_csr(batch, self.device)
-        return torch.from_numpy(batch.toarray()).to(self.device, non_blocking=True)
+        return torch.from_numpy(self.X[index].toarray()).to(self.device, non_blocking=True)
 
     def take(self, positions):
         """The batch at ``positions`` (a slice or an index tensor) of this part."""

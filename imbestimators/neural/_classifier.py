@@ -738,7 +738,8 @@ default='auto'
                 mean = scale = None
             module = PiecewiseLinear(network, lower, inv_width, columns, mean, scale)
         else:
-            module = self._build_module(X.shape[1], n_outputs)
+            module = self._build_module(X.shape[1], n_outputs,
+                                        sparse_input=self._sparse_batches(X))
             _check_module_output(module, X, n_outputs, self._sparse_batches(X))
             if self.standardize:
                 mean, scale = column_mean_scale(X, train_rows)
@@ -770,7 +771,7 @@ default='auto'
             **{f"optimizer__{k}": v for k, v in optimizer_params.items()},
         )
 
-    def _build_module(self, n_features, n_outputs):
+    def _build_module(self, n_features, n_outputs, sparse_input=False):
         if self.module is None:
             sizes = self.hidden_layer_sizes
             if not all(isinstance(s, Integral) and s > 0 for s in sizes):
@@ -779,7 +780,7 @@ default='auto'
                     f"got {sizes!r}."
                 )
             return MLP(n_features, n_outputs, tuple(sizes), self.activation, self.dropout,
-                       self.ensemble_size)
+                       self.ensemble_size, sparse_input)
         if isinstance(self.module, nn.Module):
             return copy.deepcopy(self.module)
         params = dict(self.module_params or {})
