@@ -261,11 +261,60 @@ class TailBinsNeuralClassifier(NeuralClassifier):
             return super()._build_net(*args, **kwargs)
 
 
+class HoldoutChosenNeuralClassifier(NeuralClassifier):
+    """``NeuralClassifier`` that chooses how much to fit on a holdout.
+
+    Three settings are trained on a stratified 80 % of the training rows and
+    scored on the other 20 % by average precision (macro for multiclass):
+    today's defaults, less fitting (three times the weight decay) and more
+    fitting (no weight decay, twice the epochs), with the weight decay and
+    epochs that ``'auto'`` gives the whole training part. The best (the
+    defaults on a tie) is then trained on all of it. About 3.4 fits' time.
+    """
+
+    def fit(self, X, y, sample_weight=None):
+        X, y = np.asarray(X), np.asarray(y)
+        n = len(y)
+        decay, epochs = min(0.03, 30.0 / n), (50 if n < 8000 else 20)
+        settings = [dict(weight_decay=decay, max_epochs=epochs),
+                    dict(weight_decay=min(0.1, 3 * decay), max_epochs=epochs),
+                    dict(weight_decay=0.0, max_epochs=2 * epochs)]
+        part, holdout = train_test_split(np.arange(n), test_size=0.2, stratify=y,
+                                         random_state=0)
+        params = NeuralClassifier().get_params()
+        params = {k: v for k, v in self.get_params().items() if k in params}
+        scores = []
+        for setting in settings:
+            model = NeuralClassifier(**{**params, **setting}).fit(X[part], y[part])
+            proba = model.predict_proba(X[holdout])
+            if len(model.classes_) == 2:
+                minority = int(np.argmin(model.class_counts_))
+                scores.append(average_precision_score(
+                    y[holdout] == model.classes_[minority], proba[:, minority]))
+            else:
+                truth = label_binarize(y[holdout], classes=model.classes_)
+                scores.append(average_precision_score(truth, proba, average="macro"))
+        self.choice_ = int(np.argmax(scores))
+        print(f"    holdout choice {self.choice_}: {np.round(scores, 3).tolist()}", flush=True)
+        self.holdout_scores_ = scores
+        chosen = NeuralClassifier(**{**params, **settings[self.choice_]}).fit(X, y)
+        self.__dict__.update({k: v for k, v in vars(chosen).items() if k.endswith("_")})
+        self._chosen = chosen
+        return self
+
+    def predict_proba(self, X):
+        return self._chosen.predict_proba(X)
+
+    def predict(self, X):
+        return self._chosen.predict(X)
+
+
 # Candidates that change the network itself, as subclasses: per-feature
 # embeddings and tail-dense bins (neither adopted; see the guide).
 SUBCLASSED = {"NN(balanced,emb16)": EmbeddedNeuralClassifier,
               "NN(balanced,emb4)": EmbeddedNeuralClassifier4,
-              "NN(balanced,tailbins)": TailBinsNeuralClassifier}
+              "NN(balanced,tailbins)": TailBinsNeuralClassifier,
+              "NN(balanced,holdout3)": HoldoutChosenNeuralClassifier}
 
 
 def anchors(seed):
