@@ -52,8 +52,9 @@ class MLP(nn.Module):
         Store the first layer's weights input by input, (n_features, width),
         as sparse batches read them: each stored value of a sparse CSR batch
         then reads and updates one contiguous row, several times faster than
-        in ``nn.Linear``'s (width, n_features) layout. Dense batches work
-        either way; ``NeuralClassifier`` sets it for sparse training data.
+        in ``nn.Linear``'s (width, n_features) layout (an ensemble's first
+        layer is stored so whatever this says). Dense batches work either
+        way; ``NeuralClassifier`` sets it for sparse training data.
 
     Examples
     --------
