@@ -279,7 +279,8 @@ class HoldoutChosenNeuralClassifier(NeuralClassifier):
         settings = [dict(weight_decay=decay, max_epochs=epochs),
                     dict(weight_decay=min(0.1, 3 * decay), max_epochs=epochs),
                     dict(weight_decay=0.0, max_epochs=2 * epochs)]
-        part, holdout = train_test_split(np.arange(n), test_size=0.2, stratify=y,
+        stratify = y if np.unique(y, return_counts=True)[1].min() >= 2 else None
+        part, holdout = train_test_split(np.arange(n), test_size=0.2, stratify=stratify,
                                          random_state=0)
         params = NeuralClassifier().get_params()
         params = {k: v for k, v in self.get_params().items() if k in params}
@@ -293,7 +294,9 @@ class HoldoutChosenNeuralClassifier(NeuralClassifier):
                     y[holdout] == model.classes_[minority], proba[:, minority]))
             else:
                 truth = label_binarize(y[holdout], classes=model.classes_)
-                scores.append(average_precision_score(truth, proba, average="macro"))
+                present = truth.any(axis=0)
+                scores.append(average_precision_score(truth[:, present], proba[:, present],
+                                                      average="macro"))
         self.choice_ = int(np.argmax(scores))
         print(f"    holdout choice {self.choice_}: {np.round(scores, 3).tolist()}", flush=True)
         self.holdout_scores_ = scores
