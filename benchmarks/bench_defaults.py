@@ -298,7 +298,8 @@ class HoldoutChosenNeuralClassifier(NeuralClassifier):
                 scores.append(average_precision_score(truth[:, present], proba[:, present],
                                                       average="macro"))
         self.choice_ = int(np.argmax(scores))
-        print(f"    holdout choice {self.choice_}: {np.round(scores, 3).tolist()}", flush=True)
+        print(f"    holdout choice {self.choice_}: {np.round(scores, 3).tolist()}",
+              flush=True)
         self.holdout_scores_ = scores
         chosen = NeuralClassifier(**{**params, **settings[self.choice_]}).fit(X, y)
         self.__dict__.update({k: v for k, v in vars(chosen).items() if k.endswith("_")})
