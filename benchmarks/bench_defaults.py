@@ -313,8 +313,9 @@ class HoldoutChosenNeuralClassifier(NeuralClassifier):
         return self._chosen.predict(X)
 
 
-# Candidates that change the network itself, as subclasses: per-feature
-# embeddings and tail-dense bins (neither adopted; see the guide).
+# Candidates that change the network or its fit, as subclasses: per-feature
+# embeddings, tail-dense bins and the holdout's choice of how much to fit
+# (none adopted; see the guide).
 SUBCLASSED = {"NN(balanced,emb16)": EmbeddedNeuralClassifier,
               "NN(balanced,emb4)": EmbeddedNeuralClassifier4,
               "NN(balanced,tailbins)": TailBinsNeuralClassifier,
