@@ -185,6 +185,10 @@ NEURAL = {
     # Four networks side by side again (TabM's ensembling in its plainest
     # form), now on top of the weight decay and the weight averaging.
     "NN(balanced,swa,ens4)": dict(class_weight="balanced", ensemble_size=4),
+    # The weight decay on the weights only, not on the biases (common practice).
+    "NN(balanced,nobiasdecay)": dict(
+        class_weight="balanced",
+        optimizer_params={"param_groups": [("*bias*", {"weight_decay": 0.0})]}),
 }
 # Every candidate above but those in _AVERAGED was measured before
 # weight_averaging=0.5 and ends with its last epoch's weights.
@@ -193,7 +197,8 @@ _AVERAGED = {"NN(balanced)", "NN()", "NN(logit_adjusted)", "NN(balanced,swa.75)"
              "NN(balanced,swa,bins16)", "NN(balanced,swa,binsauto)",
              "NN(balanced,h256)", "NN(balanced,h256x2)", "NN(balanced,do0)",
              "NN(balanced,do.2)", "NN(balanced,silu)", "NN(balanced,ep30)",
-             "NN(balanced,do0,ep30)", "NN(balanced,swa,ens4)"}
+             "NN(balanced,do0,ep30)", "NN(balanced,swa,ens4)",
+             "NN(balanced,nobiasdecay)"}
 for _name, _params in NEURAL.items():
     if _name not in _AVERAGED:
         _params.setdefault("weight_averaging", 0.0)
