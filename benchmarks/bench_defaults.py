@@ -189,6 +189,9 @@ NEURAL = {
     "NN(balanced,nobiasdecay)": dict(
         class_weight="balanced",
         optimizer_params={"param_groups": [("*bias*", {"weight_decay": 0.0})]}),
+    # Every batch with the class proportions of the data, so that a rare
+    # class's large weight is spread evenly over the steps.
+    "NN(balanced,stratbatch)": dict(class_weight="balanced", batch_sampling="stratified"),
 }
 # Every candidate above but those in _AVERAGED was measured before
 # weight_averaging=0.5 and ends with its last epoch's weights.
@@ -198,7 +201,7 @@ _AVERAGED = {"NN(balanced)", "NN()", "NN(logit_adjusted)", "NN(balanced,swa.75)"
              "NN(balanced,h256)", "NN(balanced,h256x2)", "NN(balanced,do0)",
              "NN(balanced,do.2)", "NN(balanced,silu)", "NN(balanced,ep30)",
              "NN(balanced,do0,ep30)", "NN(balanced,swa,ens4)",
-             "NN(balanced,nobiasdecay)"}
+             "NN(balanced,nobiasdecay)", "NN(balanced,stratbatch)"}
 for _name, _params in NEURAL.items():
     if _name not in _AVERAGED:
         _params.setdefault("weight_averaging", 0.0)
