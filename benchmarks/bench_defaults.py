@@ -321,13 +321,38 @@ class HoldoutChosenNeuralClassifier(NeuralClassifier):
         return self._chosen.predict(X)
 
 
+class DecayEnsembleNeuralClassifier(NeuralClassifier):
+    """Three networks side by side (``ensemble_size=3``), the first without
+    weight decay, the second with ``'auto'``'s, the third with three times
+    it; their probabilities averaged. Hedges over how much to fit instead of
+    choosing it. Each member's decay is added to its gradient (as Adam's own
+    ``weight_decay`` does) by a hook on the stacked parameters."""
+
+    factors = (0.0, 1.0, 3.0)
+    candidate_params = {"ensemble_size": 3}
+
+    def _build_net(self, *args, **kwargs):
+        net = super()._build_net(*args, **kwargs)
+        decay = net.optimizer__weight_decay
+        net.set_params(optimizer__weight_decay=0.0)
+        mlp = net.module.network
+        per_member = torch.tensor([f * decay for f in self.factors])
+        width = mlp.weights[0].shape[1] // len(self.factors)
+        for i, param in enumerate(list(mlp.weights) + list(mlp.biases)):
+            d = (per_member.repeat_interleave(width)[None, :]
+                 if param is mlp.weights[0] else per_member.view(-1, 1, 1))
+            param.register_hook(lambda grad, p=param, d=d: grad + d * p.detach())
+        return net
+
+
 # Candidates that change the network or its fit, as subclasses: per-feature
 # embeddings, tail-dense bins and the holdout's choice of how much to fit
 # (none adopted; see the guide).
 SUBCLASSED = {"NN(balanced,emb16)": EmbeddedNeuralClassifier,
               "NN(balanced,emb4)": EmbeddedNeuralClassifier4,
               "NN(balanced,tailbins)": TailBinsNeuralClassifier,
-              "NN(balanced,holdout3)": HoldoutChosenNeuralClassifier}
+              "NN(balanced,holdout3)": HoldoutChosenNeuralClassifier,
+              "NN(balanced,decayens3)": DecayEnsembleNeuralClassifier}
 
 
 def anchors(seed):
@@ -369,7 +394,8 @@ def anchors(seed):
 
 def candidates(seed):
     models = {name: neural(seed, **params) for name, params in NEURAL.items()}
-    models.update({name: cls(random_state=seed, class_weight="balanced")
+    models.update({name: cls(random_state=seed, class_weight="balanced",
+                             **getattr(cls, "candidate_params", {}))
                    for name, cls in SUBCLASSED.items()})
     models.update(anchors(seed))
     return models
