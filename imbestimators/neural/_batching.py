@@ -90,22 +90,28 @@ class _SparseProduct(torch.autograd.Function):
 
 def csr_rows(parts, index):
     """Rows ``index`` (a slice or an index tensor) of a CSR matrix held as
-    ``(crow_indices, col_indices, values)`` tensors, as the same three."""
+    ``(crow_indices, col_indices, values)`` tensors, as the same three.
+
+    The source's indices may be of any integer type (scipy's int32 are used
+    without a copy); those of the rows returned are int64.
+    """
     crow, col, values = parts
     if isinstance(index, slice):
         start, stop, _ = index.indices(len(crow) - 1)
         first, last = int(crow[start]), int(crow[stop])
-        return crow[start:stop + 1] - first, col[first:last], values[first:last]
-    starts = crow.index_select(0, index)
-    counts = crow.index_select(0, index + 1) - starts
-    new_crow = torch.zeros(len(index) + 1, dtype=crow.dtype, device=crow.device)
+        return (crow[start:stop + 1].long() - first, col[first:last].long(),
+                values[first:last])
+    starts = crow.index_select(0, index).long()
+    counts = crow.index_select(0, index + 1).long() - starts
+    new_crow = torch.zeros(len(index) + 1, dtype=torch.int64, device=crow.device)
     torch.cumsum(counts, 0, out=new_crow[1:])
     total = int(new_crow[-1])
     # Position of each kept value in the source: its row's start there, plus
     # its place within the row.
     shift = torch.repeat_interleave(starts - new_crow[:-1], counts, output_size=total)
     positions = torch.arange(total, device=crow.device) + shift
-    return new_crow, col.index_select(0, positions), values.index_select(0, positions)
+    return (new_crow, col.index_select(0, positions).long(),
+            values.index_select(0, positions))
 
 
 def _rows(tensor, index):
@@ -154,9 +160,9 @@ class TensorData:
             return _rows(self.X, index)
         if self.sparse_batches:
             if self._csr_parts is None:
+                # Views of scipy's arrays: no copy of X.
                 self._csr_parts = [torch.from_numpy(a) for a in (
-                    self.X.indptr.astype(np.int64), self.X.indices.astype(np.int64),
-                    self.X.data)]
+                    self.X.indptr, self.X.indices, self.X.data)]
             if isinstance(index, torch.Tensor):
                 index = index.cpu()
             crow, col, values = csr_rows(self._csr_parts, index)

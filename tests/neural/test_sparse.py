@@ -7,7 +7,7 @@ import scipy.sparse as sp
 import torch
 
 from imbestimators.neural import MLP
-from imbestimators.neural._batching import csr_rows, csr_tensor, sparse_product
+from imbestimators.neural._batching import TensorData, csr_rows, csr_tensor, sparse_product
 
 
 def _csr(n_rows=9, n_cols=7, seed=0):
@@ -17,16 +17,18 @@ def _csr(n_rows=9, n_cols=7, seed=0):
     return X.tocsr()
 
 
-def _parts(X):
-    return [torch.from_numpy(a) for a in (X.indptr.astype(np.int64),
-                                          X.indices.astype(np.int64), X.data)]
+def _parts(X, index_dtype=np.int64):
+    return [torch.from_numpy(a) for a in (X.indptr.astype(index_dtype),
+                                          X.indices.astype(index_dtype), X.data)]
 
 
+@pytest.mark.parametrize("index_dtype", [np.int32, np.int64])
 @pytest.mark.parametrize("index", [[4, 0, 3, 4, 8], [3], [], slice(2, 6), slice(0, 9)])
-def test_csr_rows_are_scipys_rows(index):
+def test_csr_rows_are_scipys_rows(index, index_dtype):
     X = _csr()
     rows = index if isinstance(index, slice) else torch.tensor(index, dtype=torch.int64)
-    crow, col, values = csr_rows(_parts(X), rows)
+    crow, col, values = csr_rows(_parts(X, index_dtype), rows)
+    assert crow.dtype == col.dtype == torch.int64
     got = sp.csr_matrix((values.numpy(), col.numpy(), crow.numpy()),
                         shape=(len(crow) - 1, X.shape[1]))
     expected = X[index] if isinstance(index, slice) else X[np.asarray(index, dtype=int)]
@@ -75,3 +77,13 @@ def test_sparse_input_mlp_stores_its_first_layer_input_major():
         # An MLP built for dense input (or pickled before sparse_input
         # existed) reads sparse batches too.
         torch.testing.assert_close(plain(csr_tensor(*_parts(X), X.shape)), dense_out)
+
+
+def test_sparse_batches_are_cut_from_x_without_copying_it():
+    X = _csr(n_rows=40)
+    data = TensorData(X, sparse_batches=True)
+    batch, _, _ = data.take(torch.tensor([5, 1, 3]))
+    np.testing.assert_array_equal(batch.to_dense().numpy(), X[[5, 1, 3]].toarray())
+    # The host tensors the batches are cut from are scipy's own arrays.
+    for part, array in zip(data._csr_parts, (X.indptr, X.indices, X.data)):
+        assert np.shares_memory(part.numpy(), array)
