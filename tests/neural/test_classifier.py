@@ -512,6 +512,10 @@ def test_sparse_input_is_never_made_dense_for_the_mlp(imbalanced, monkeypatch):
     mlp = NeuralClassifier(batch_size=64, **{**FAST, "max_epochs": 2}).fit(X_sparse, y)
     np.testing.assert_allclose(mlp.predict_proba(X_sparse).sum(axis=1), 1.0)
     assert densified == []
+    # Its first layer is stored as sparse batches read it: input by input.
+    first = mlp.net_.module_.network.layers[0]
+    assert first.weight.shape == (X.shape[1], FAST["hidden_layer_sizes"][0])
+    assert first.weight.is_contiguous()
     # A user's module gets dense batches, one at a time.
     module = torch.nn.Sequential(torch.nn.Linear(X.shape[1], 8), torch.nn.ReLU(),
                                  torch.nn.Linear(8, 1))
