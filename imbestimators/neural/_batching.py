@@ -25,10 +25,15 @@ def as_tensor(X, device):
     X = np.asarray(X)
     if X.dtype != np.float32:
         X = X.astype(np.float32)
+    return shared_tensor(X).to(device)
+
+
+def shared_tensor(array):
+    """``torch.from_numpy(array)``, read-only arrays included."""
     with warnings.catch_warnings():
         # Read-only inputs (memory maps) are fine: the data is never written.
         warnings.filterwarnings("ignore", message=".*not writable.*")
-        return torch.from_numpy(X).to(device)
+        return torch.from_numpy(array)
 
 
 def csr_tensor(crow_indices, col_indices, values, size):
@@ -161,7 +166,7 @@ class TensorData:
         if self.sparse_batches:
             if self._csr_parts is None:
                 # Views of scipy's arrays: no copy of X.
-                self._csr_parts = [torch.from_numpy(a) for a in (
+                self._csr_parts = [shared_tensor(a) for a in (
                     self.X.indptr, self.X.indices, self.X.data)]
             if isinstance(index, torch.Tensor):
                 index = index.cpu()

@@ -1,11 +1,14 @@
 """The sparse path of the library's MLP: row batches of a CSR matrix, the
 sparse product and its gradients, the input-major first layer."""
 
+import warnings
+
 import numpy as np
 import pytest
 import scipy.sparse as sp
 import torch
 
+from imbestimators import NeuralClassifier
 from imbestimators.neural import MLP
 from imbestimators.neural._batching import TensorData, csr_rows, csr_tensor, sparse_product
 
@@ -87,3 +90,13 @@ def test_sparse_batches_are_cut_from_x_without_copying_it():
     # The host tensors the batches are cut from are scipy's own arrays.
     for part, array in zip(data._csr_parts, (X.indptr, X.indices, X.data)):
         assert np.shares_memory(part.numpy(), array)
+
+
+def test_read_only_sparse_input_trains_without_a_warning():
+    X = _csr(n_rows=60)
+    for array in (X.data, X.indices, X.indptr):
+        array.flags.writeable = False
+    y = np.r_[np.zeros(45, dtype=int), np.ones(15, dtype=int)]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        NeuralClassifier(max_epochs=2, random_state=0).fit(X, y)
