@@ -77,7 +77,7 @@ class MLP(nn.Module):
             for size in hidden_layer_sizes:
                 layers += [nn.Linear(width, size), ACTIVATIONS[activation]()]
                 if dropout > 0:
-                    layers.append(nn.Dropout(dropout))
+                    layers.append(Dropout(dropout))
                 width = size
             layers.append(nn.Linear(width, n_outputs))
             if sparse_input:
@@ -86,7 +86,7 @@ class MLP(nn.Module):
             return
         self.ensemble_size = ensemble_size
         self.activation = ACTIVATIONS[activation]()
-        self.dropout = nn.Dropout(dropout) if dropout > 0 else nn.Identity()
+        self.dropout = Dropout(dropout) if dropout > 0 else nn.Identity()
         sizes = [n_features, *hidden_layer_sizes, n_outputs]
         self.weights = nn.ParameterList()
         self.biases = nn.ParameterList()
@@ -119,6 +119,53 @@ class MLP(nn.Module):
         if self.training:
             return logits
         return _mean_probability_logits(logits)
+
+
+class Dropout(nn.Dropout):
+    """``nn.Dropout`` with a faster mask on the CPU.
+
+    torch draws a CPU dropout mask with ``bernoulli_``, one random float per
+    unit, which takes several times as long as the ReLU before it. Here each
+    unit reads 16 random bits instead (four units per 64-bit draw) and is
+    dropped when they fall below ``q = round(p * 65536) / 65536``, within
+    1 / 131072 of ``p``; the kept units are multiplied by ``1 / (1 - q)``,
+    so the expected output is the input exactly, as in ``nn.Dropout``.
+    Other devices, ``p`` of 0 or rounding to 1, ``inplace=True`` and
+    evaluation mode use ``nn.Dropout`` itself.
+
+    Parameters
+    ----------
+    p : float, default=0.5
+        Probability of dropping a unit.
+    inplace : bool, default=False
+        As in ``nn.Dropout`` (which then does the work).
+
+    Examples
+    --------
+    >>> import torch
+    >>> from imbestimators.neural._modules import Dropout
+    >>> _ = torch.manual_seed(0)
+    >>> out = Dropout(0.25)(torch.ones(100_000))
+    >>> sorted(set(out.tolist()))
+    [0.0, 1.3333333730697632]
+    >>> round(float((out == 0).float().mean()), 2)
+    0.25
+    """
+
+    _LEVELS = 65536  # the 16-bit values a unit draws
+
+    def forward(self, X):
+        dropped = round(self.p * self._LEVELS)
+        if (not self.training or self.inplace or X.device.type != "cpu"
+                or not 0 < dropped < self._LEVELS):
+            return super().forward(X)
+        n = X.numel()
+        # All 64 bits: random_() alone leaves the sign bit of each draw 0.
+        bits = torch.empty((n + 3) // 4, dtype=torch.int64).random_(-2**63, None)
+        bits = bits.view(torch.int16)[:n].view(X.shape)
+        # int16 runs from -32768: the lowest `dropped` values drop the unit.
+        keep = torch.ge(bits, dropped - self._LEVELS // 2, out=torch.empty_like(X))
+        return X * keep.mul_(self._LEVELS / (self._LEVELS - dropped))
 
 
 class InputMajorLinear(nn.Module):

@@ -13,6 +13,7 @@ from sklearn.metrics import recall_score, roc_auc_score
 from imbestimators import NeuralClassifier
 from imbestimators.losses import CrossEntropyLoss
 from imbestimators.neural import MLP
+from imbestimators.neural._modules import Dropout
 
 FAST = dict(max_epochs=15, hidden_layer_sizes=(16,), learning_rate=1e-2, random_state=0)
 
@@ -458,8 +459,8 @@ def test_activation_and_dropout_build_the_mlp(imbalanced):
     [mlp] = [m for m in clf.net_.module_.modules() if isinstance(m, MLP)]
     layers = list(mlp.layers)
     assert [type(m) for m in layers] == [
-        torch.nn.Linear, torch.nn.Tanh, torch.nn.Dropout,
-        torch.nn.Linear, torch.nn.Tanh, torch.nn.Dropout, torch.nn.Linear,
+        torch.nn.Linear, torch.nn.Tanh, Dropout,
+        torch.nn.Linear, torch.nn.Tanh, Dropout, torch.nn.Linear,
     ]
     assert [m.out_features for m in layers if isinstance(m, torch.nn.Linear)] == [8, 4, 1]
     assert all(m.p == 0.3 for m in layers if isinstance(m, torch.nn.Dropout))
