@@ -193,7 +193,11 @@ default='auto'
         on small tables; on the 12 benchmark sets of 10 000 rows and more, 20
         kept the average precision (-0.001 on average, 6 sets better, 6
         worse), raised balanced accuracy by 0.006, and cut the fit time 2.5
-        times (see the defaults guide).
+        times (see the defaults guide). 10 on sparse input (TF-IDF text),
+        where the first layer holds a row of weights per word and fits the
+        training rows within a few epochs: on three text sets 10 epochs kept
+        the average precision (-0.003, -0.003 and +0.002) in a fifth to a half
+        of the time, level with ``LogisticRegression``.
     early_stopping : bool, default=False
         Hold out a stratified ``validation_fraction`` of the training data,
         stop when the validation score (or loss) has not improved by ``tol``
@@ -569,7 +573,7 @@ default='auto'
             else self.batch_size
         )
         if epochs == "auto":
-            epochs = 50 if n_train < 8000 else 20
+            epochs = 10 if sp.issparse(X) else 50 if n_train < 8000 else 20
         check_class_counts(
             np.bincount(y_index if train_rows is None else y_index[train_rows],
                         minlength=len(self.classes_)),

@@ -568,6 +568,19 @@ def test_auto_epochs_are_fewer_from_8000_training_rows(n_rows, early_stopping, e
     assert plan.n_train == (n_rows if not early_stopping else n_rows - round(0.1 * n_rows))
 
 
+@pytest.mark.parametrize("n_rows", [200, 20_000])
+def test_auto_epochs_are_10_on_sparse_input_at_any_size(n_rows):
+    X = sp.random(n_rows, 30, density=0.1, format="csr", random_state=0)
+    y = np.arange(n_rows) % 5 == 0
+    plan = NeuralClassifier()._plan(X, y, None, epochs="auto", incremental=False,
+                                    early_stopping=False, classes=None)
+    assert plan.epochs == 10
+    # The same values, dense, train the dense rule's epochs.
+    dense = NeuralClassifier()._plan(X.toarray(), y, None, epochs="auto",
+                                     incremental=False, early_stopping=False, classes=None)
+    assert dense.epochs == (50 if n_rows < 8000 else 20)
+
+
 def test_auto_epochs_train_that_many(imbalanced):
     X, y = imbalanced
     clf = NeuralClassifier(hidden_layer_sizes=(4,), random_state=0).fit(X, y)
