@@ -86,7 +86,7 @@ def test_interrupt_with_early_stopping_restores_best_epoch(binary_data):
     # A large learning rate makes the validation loss go up and down.
     clf = NeuralClassifier(max_epochs=30, early_stopping=True, n_iter_no_change=50,
                            tol=tol, callbacks=[_RecordStates(), _Interrupt(7, "begin")],
-                           **dict(SMALL, learning_rate=0.1))
+                           **dict(SMALL, learning_rate=0.1, random_state=1))
     with pytest.warns(InterruptedTrainingWarning):
         clf.fit(X, y)
     assert clf.n_iter_ == 6
