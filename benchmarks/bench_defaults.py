@@ -23,6 +23,7 @@ accuracy of ``predict``.
 """
 
 import argparse
+import dataclasses
 import json
 import os
 import time
@@ -345,6 +346,26 @@ class DecayEnsembleNeuralClassifier(NeuralClassifier):
         return net
 
 
+class LargeBatchNeuralClassifier(NeuralClassifier):
+    """``batch_size='auto'`` capped at 512 rows instead of 256, with the
+    learning rate times ``lr_factor`` where the batch grows: fewer, larger
+    steps on data of more than 4 096 training rows (a candidate for the
+    fit-time target)."""
+
+    lr_factor = 1.0
+
+    def _plan(self, X, y, sample_weight, **kwargs):
+        plan = super()._plan(X, y, sample_weight, **kwargs)
+        if self.batch_size != "auto" or plan.n_train // 16 <= 256:
+            return plan
+        self.set_params(learning_rate=self.learning_rate * self.lr_factor)
+        return dataclasses.replace(plan, batch_size=min(plan.n_train // 16, 512))
+
+
+class LargeBatchScaledNeuralClassifier(LargeBatchNeuralClassifier):
+    lr_factor = 1.4
+
+
 # Candidates that change the network or its fit, as subclasses: per-feature
 # embeddings, tail-dense bins and the holdout's choice of how much to fit
 # (none adopted; see the guide).
@@ -352,7 +373,9 @@ SUBCLASSED = {"NN(balanced,emb16)": EmbeddedNeuralClassifier,
               "NN(balanced,emb4)": EmbeddedNeuralClassifier4,
               "NN(balanced,tailbins)": TailBinsNeuralClassifier,
               "NN(balanced,holdout3)": HoldoutChosenNeuralClassifier,
-              "NN(balanced,decayens3)": DecayEnsembleNeuralClassifier}
+              "NN(balanced,decayens3)": DecayEnsembleNeuralClassifier,
+              "NN(balanced,bs512)": LargeBatchNeuralClassifier,
+              "NN(balanced,bs512,lr1.4)": LargeBatchScaledNeuralClassifier}
 
 
 def anchors(seed):
