@@ -165,7 +165,9 @@ class Dropout(nn.Dropout):
         bits = bits.view(torch.int16)[:n].view(X.shape)
         # int16 runs from -32768: the lowest `dropped` values drop the unit.
         keep = torch.ge(bits, dropped - self._LEVELS // 2, out=torch.empty_like(X))
-        return X * keep.mul_(self._LEVELS / (self._LEVELS - dropped))
+        # Scaled after the product: in bfloat16 a scaled mask would round the
+        # scale itself, a bias shared by every unit.
+        return (X * keep).mul_(self._LEVELS / (self._LEVELS - dropped))
 
 
 class InputMajorLinear(nn.Module):

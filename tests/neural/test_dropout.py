@@ -37,6 +37,18 @@ def test_kept_units_are_rescaled_so_the_expectation_is_exact(p):
     assert 0 < kept.float().mean() < 1
 
 
+def test_low_precision_units_are_rounded_once():
+    torch.manual_seed(5)
+    x = (torch.rand(200_000) + 1).bfloat16()
+    out = Dropout(0.1)(x)
+    kept = out != 0
+    scale = 1 / (1 - _dropped_fraction(0.1))
+    # Each kept unit is x / (1 - q) rounded to bfloat16 once.
+    expected = (x[kept].double() * scale).bfloat16()
+    assert out.dtype == torch.bfloat16
+    assert (out[kept] == expected).float().mean() > 0.999
+
+
 def test_gradient_is_the_mask():
     torch.manual_seed(2)
     x = (torch.rand(64, 9) + 0.5).requires_grad_()
