@@ -130,7 +130,8 @@ class Dropout(nn.Dropout):
     dropped when they fall below ``q = round(p * 65536) / 65536``, within
     1 / 131072 of ``p``; the kept units are multiplied by ``1 / (1 - q)``,
     so the expected output is the input exactly, as in ``nn.Dropout``.
-    Other devices, ``p`` of 0 or rounding to 1, ``inplace=True`` and
+    Other devices, inputs of fewer than 8 192 units (where ``bernoulli_``
+    is as fast), ``p`` of 0 or rounding to 1, ``inplace=True`` and
     evaluation mode use ``nn.Dropout`` itself.
 
     Parameters
@@ -153,11 +154,13 @@ class Dropout(nn.Dropout):
     """
 
     _LEVELS = 65536  # the 16-bit values a unit draws
+    # Below this many units the few extra calls cost more than bernoulli_.
+    _MIN_UNITS = 8192
 
     def forward(self, X):
         dropped = round(self.p * self._LEVELS)
         if (not self.training or self.inplace or X.device.type != "cpu"
-                or not 0 < dropped < self._LEVELS):
+                or not 0 < dropped < self._LEVELS or X.numel() < self._MIN_UNITS):
             return super().forward(X)
         n = X.numel()
         # All 64 bits: random_() alone leaves the sign bit of each draw 0.
@@ -165,9 +168,12 @@ class Dropout(nn.Dropout):
         bits = bits.view(torch.int16)[:n].view(X.shape)
         # int16 runs from -32768: the lowest `dropped` values drop the unit.
         keep = torch.ge(bits, dropped - self._LEVELS // 2, out=torch.empty_like(X))
-        # Scaled after the product: in bfloat16 a scaled mask would round the
-        # scale itself, a bias shared by every unit.
-        return (X * keep).mul_(self._LEVELS / (self._LEVELS - dropped))
+        scale = self._LEVELS / (self._LEVELS - dropped)
+        if X.dtype in (torch.float32, torch.float64):
+            return X * keep.mul_(scale)  # one product, one autograd node
+        # In half precision a scaled mask would round the scale itself, a
+        # bias shared by every unit: scale the product instead.
+        return (X * keep).mul_(scale)
 
 
 class InputMajorLinear(nn.Module):

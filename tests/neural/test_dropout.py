@@ -51,7 +51,7 @@ def test_low_precision_units_are_rounded_once():
 
 def test_gradient_is_the_mask():
     torch.manual_seed(2)
-    x = (torch.rand(64, 9) + 0.5).requires_grad_()
+    x = (torch.rand(1024, 9) + 0.5).requires_grad_()
     out = Dropout(0.2)(x)
     out.backward(torch.full_like(out, 3.0))
     scale = 1 / (1 - _dropped_fraction(0.2))
@@ -62,10 +62,17 @@ def test_gradient_is_the_mask():
 def test_same_seed_same_mask_and_fresh_masks_per_call():
     layer = Dropout(0.5)
     torch.manual_seed(3)
-    first, second = layer(torch.ones(999)), layer(torch.ones(999))
+    first, second = layer(torch.ones(9999)), layer(torch.ones(9999))
     torch.manual_seed(3)
-    torch.testing.assert_close(layer(torch.ones(999)), first)
+    torch.testing.assert_close(layer(torch.ones(9999)), first)
     assert not torch.equal(first, second)
+
+
+def test_small_inputs_are_left_to_torch():
+    torch.manual_seed(6)
+    out = Dropout(0.2)(torch.ones(64, 100))  # 6 400 units
+    # torch scales by 1 / (1 - p) itself, not by 1 / (1 - q).
+    assert set(out.unique().tolist()) == {0.0, torch.tensor(1 / 0.8).item()}
 
 
 @pytest.mark.parametrize("p, training, inplace", [(0.0, True, False), (0.4, False, False)])
