@@ -358,6 +358,9 @@ class LargeBatchNeuralClassifier(NeuralClassifier):
         plan = super()._plan(X, y, sample_weight, **kwargs)
         if self.batch_size != "auto" or plan.n_train // 16 <= 256:
             return plan
+        # Each benchmark fit is of a fresh clone, so changing the parameter
+        # here (which an estimator of the package must not do) reaches the
+        # optimizer of this fit only.
         self.set_params(learning_rate=self.learning_rate * self.lr_factor)
         return dataclasses.replace(plan, batch_size=min(plan.n_train // 16, 512))
 
@@ -367,8 +370,8 @@ class LargeBatchScaledNeuralClassifier(LargeBatchNeuralClassifier):
 
 
 # Candidates that change the network or its fit, as subclasses: per-feature
-# embeddings, tail-dense bins and the holdout's choice of how much to fit
-# (none adopted; see the guide).
+# embeddings, tail-dense bins, the holdout's choice of how much to fit, the
+# decay ensemble and larger batches (none adopted; see the guide).
 SUBCLASSED = {"NN(balanced,emb16)": EmbeddedNeuralClassifier,
               "NN(balanced,emb4)": EmbeddedNeuralClassifier4,
               "NN(balanced,tailbins)": TailBinsNeuralClassifier,
