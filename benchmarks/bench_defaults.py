@@ -58,6 +58,8 @@ from imbestimators import NeuralClassifier  # noqa: E402
 from imbestimators.neural import MLP, _modules  # noqa: E402
 from imbestimators.datasets import get_data_home, load_csv  # noqa: E402
 
+import fresh_sets  # noqa: E402
+
 # The collection: $IMBESTIMATORS_DATA, else ../shared/data beside the checkout.
 DATA = get_data_home() or Path(__file__).resolve().parents[2] / "shared" / "data"
 
@@ -193,6 +195,17 @@ NEURAL = {
     # Every batch with the class proportions of the data, so that a rare
     # class's large weight is spread evenly over the steps.
     "NN(balanced,stratbatch)": dict(class_weight="balanced", batch_sampling="stratified"),
+    # The defaults before feature_gates=True: the baseline of the gates' study
+    # (runs of that study name today's default "NN(balanced,fgate)"). Then the
+    # gates learning 3 and 10 times faster, so that the group lasso selects
+    # within the epochs (not adopted).
+    "NN(balanced,nogate)": dict(class_weight="balanced", feature_gates=False),
+    "NN(balanced,fgate3)": dict(
+        class_weight="balanced",
+        optimizer_params={"param_groups": [("*gates", {"lr": 3e-3})]}),
+    "NN(balanced,fgate10)": dict(
+        class_weight="balanced",
+        optimizer_params={"param_groups": [("*gates", {"lr": 1e-2})]}),
 }
 # Every candidate above but those in _AVERAGED was measured before
 # weight_averaging=0.5 and ends with its last epoch's weights.
@@ -202,10 +215,17 @@ _AVERAGED = {"NN(balanced)", "NN()", "NN(logit_adjusted)", "NN(balanced,swa.75)"
              "NN(balanced,h256)", "NN(balanced,h256x2)", "NN(balanced,do0)",
              "NN(balanced,do.2)", "NN(balanced,silu)", "NN(balanced,ep30)",
              "NN(balanced,do0,ep30)", "NN(balanced,swa,ens4)",
-             "NN(balanced,nobiasdecay)", "NN(balanced,stratbatch)"}
+             "NN(balanced,nobiasdecay)", "NN(balanced,stratbatch)",
+             "NN(balanced,nogate)", "NN(balanced,fgate3)", "NN(balanced,fgate10)"}
 for _name, _params in NEURAL.items():
     if _name not in _AVERAGED:
         _params.setdefault("weight_averaging", 0.0)
+# And every candidate but these was measured before feature_gates=True.
+_GATED = {"NN(balanced)", "NN()", "NN(logit_adjusted)", "NN(balanced,fgate3)",
+          "NN(balanced,fgate10)"}
+for _name, _params in NEURAL.items():
+    if _name not in _GATED:
+        _params.setdefault("feature_gates", False)
 
 
 class FeatureEmbedding(torch.nn.Module):
@@ -390,6 +410,20 @@ class AdamW100NeuralClassifier(AdamWNeuralClassifier):
     decay_factor = 100.0
 
 
+class WeakGatedNeuralClassifier(NeuralClassifier):
+    """``feature_gates`` (the default) with the factors learning 10 times
+    faster and under a quarter of the weight decay: half the group lasso's
+    strength, reached within the epochs."""
+
+    candidate_params = {"feature_gates": True}
+
+    def _build_net(self, *args, **kwargs):
+        net = super()._build_net(*args, **kwargs)
+        decay = net.optimizer__weight_decay / 4
+        return net.set_params(
+            optimizer__param_groups=[("*gates", {"lr": 1e-2, "weight_decay": decay})])
+
+
 # Candidates that change the network or its fit, as subclasses: per-feature
 # embeddings, tail-dense bins, the holdout's choice of how much to fit, the
 # decay ensemble, larger batches and decoupled decay (none adopted; see the
@@ -402,7 +436,8 @@ SUBCLASSED = {"NN(balanced,emb16)": EmbeddedNeuralClassifier,
               "NN(balanced,bs512)": LargeBatchNeuralClassifier,
               "NN(balanced,bs512,lr1.4)": LargeBatchScaledNeuralClassifier,
               "NN(balanced,adamw10)": AdamWNeuralClassifier,
-              "NN(balanced,adamw100)": AdamW100NeuralClassifier}
+              "NN(balanced,adamw100)": AdamW100NeuralClassifier,
+              "NN(balanced,fgate10h)": WeakGatedNeuralClassifier}
 
 
 def anchors(seed):
@@ -444,8 +479,10 @@ def anchors(seed):
 
 def candidates(seed):
     models = {name: neural(seed, **params) for name, params in NEURAL.items()}
+    # Measured before feature_gates=True, but for the gates' own candidate.
     models.update({name: cls(random_state=seed, class_weight="balanced",
-                             **getattr(cls, "candidate_params", {}))
+                             **{"feature_gates": False,
+                                **getattr(cls, "candidate_params", {})})
                    for name, cls in SUBCLASSED.items()})
     models.update(anchors(seed))
     return models
@@ -491,8 +528,9 @@ def evaluate(model, X, y, folds):
     return rows
 
 
-def load(name, max_rows, seed):
-    X, y = load_csv(DATA / f"{name}.csv.gz")
+def load(name, max_rows, seed, fresh_dir=None):
+    X, y = (fresh_sets.load(name, fresh_dir) if name in fresh_sets.FRESH
+            else load_csv(DATA / f"{name}.csv.gz"))
     X = np.ascontiguousarray(X, dtype=np.float32)
     if len(y) > max_rows:
         X, _, y, _ = train_test_split(X, y, train_size=max_rows, stratify=y,
@@ -502,8 +540,12 @@ def load(name, max_rows, seed):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--half", choices=["tuning", "confirmation", "all"],
-                        default="all")
+    parser.add_argument("--half", choices=["tuning", "confirmation", "all", "fresh"],
+                        default="all",
+                        help="'fresh': the sets of fresh_sets.py, where a choice that "
+                             "the confirmation half informed is confirmed")
+    parser.add_argument("--fresh-dir", default="benchmarks/results/fresh_data",
+                        help="where the fresh sets are built (once)")
     parser.add_argument("--datasets", nargs="*", default=None)
     parser.add_argument("--estimators", nargs="*", default=None)
     parser.add_argument("--folds", type=int, default=5)
@@ -552,20 +594,24 @@ def main(argv=None):
         models = {k: models[k] for k in args.estimators}
     info = manifest()
     names = args.datasets or {"tuning": TUNING, "confirmation": CONFIRMATION,
-                              "all": TUNING + CONFIRMATION}[args.half]
+                              "all": TUNING + CONFIRMATION,
+                              "fresh": list(fresh_sets.FRESH)}[args.half]
+    for name in set(names) & set(fresh_sets.FRESH):
+        info[name] = {"n": len(fresh_sets.load(name, args.fresh_dir)[1])}
     # Small sets first: a stopped run has complete rows for them.
     for name in sorted(names, key=lambda n: info[n]["n"]):
         todo = {k: m for k, m in models.items() if (name, k) not in done}
         if not todo:
             continue
-        X, y = load(name, args.max_rows, args.seed)
+        X, y = load(name, args.max_rows, args.seed, args.fresh_dir)
         folds = list(StratifiedKFold(args.folds, shuffle=True, random_state=args.seed)
                      .split(X, y))
         for est_name, model in todo.items():
             rows = evaluate(model, X, y, folds)
             frame = pd.DataFrame(rows).assign(
                 dataset=name, estimator=est_name, n=info[name]["n"], rows=len(y),
-                half="tuning" if name in TUNING else "confirmation",
+                half=("tuning" if name in TUNING else "fresh"
+                      if name in fresh_sets.FRESH else "confirmation"),
                 task="multiclass" if name.startswith("mc_") else "binary")
             frame.to_csv(path, mode="a", header=not path.exists(), index=False)
             print(f"{name:<20} {est_name:<22} AP {frame.average_precision.mean():.3f}  "
@@ -583,8 +629,8 @@ def paired(frame, baseline, candidate):
              "| half | metric | sets | mean change | better / worse | Wilcoxon p | "
              + " | ".join(label for *_, label in BANDS) + " |",
              "|---" * (6 + len(BANDS)) + "|"]
-    for half in ("tuning", "confirmation", "both"):
-        part = frame if half == "both" else frame[frame.half == half]
+    for half in ("tuning", "confirmation", "fresh", "all"):
+        part = frame if half == "all" else frame[frame.half == half]
         sizes = part.groupby("dataset")["n"].first()
         for metric in ("average_precision", "balanced_accuracy"):
             means = part.groupby(["dataset", "estimator"])[metric].mean().unstack()
@@ -641,7 +687,7 @@ def band_table(per):
 def report(frame):
     per = summary_table(frame)
     text = []
-    for half in ("tuning", "confirmation"):
+    for half in ("tuning", "confirmation", "fresh"):
         for task in ("binary", "multiclass"):
             part = per[(per.half == half) & (per.task == task)]
             if part.empty:

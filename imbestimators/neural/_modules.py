@@ -55,6 +55,15 @@ class MLP(nn.Module):
         in ``nn.Linear``'s (width, n_features) layout (an ensemble's first
         layer is stored so whatever this says). Dense batches work either
         way; ``NeuralClassifier`` sets it for sparse training data.
+    input_groups : array-like of shape (n_features,) or None, default=None
+        The feature each input belongs to (integers from 0; several inputs
+        of one feature after an encoding). When given, the network learns
+        one factor per feature (per member in an ensemble), started at 1,
+        that multiplies the first layer's weights of the feature's inputs
+        (``gates``). With weight decay on both the factor ``s`` and the
+        block ``W`` of a feature, the penalty at its minimum over the split
+        ``s * W`` is ``2 * ||s W||``, a group lasso over the features (Hoff
+        2017): a feature that does not help fades out as a whole.
 
     Examples
     --------
@@ -64,13 +73,27 @@ class MLP(nn.Module):
     torch.Size([3, 1])
     >>> MLP(4, 1, hidden_layer_sizes=(8,), ensemble_size=5).eval()(torch.zeros(3, 4)).shape
     torch.Size([3, 1])
+    >>> MLP(4, 1, hidden_layer_sizes=(8,), input_groups=[0, 0, 1, 2]).gates.shape
+    torch.Size([3])
     """
 
     def __init__(
         self, n_features, n_outputs, hidden_layer_sizes=(100,), activation="relu",
-        dropout=0.0, ensemble_size=1, sparse_input=False,
+        dropout=0.0, ensemble_size=1, sparse_input=False, input_groups=None,
     ):
         super().__init__()
+        self.gates = None
+        if input_groups is not None:
+            groups = torch.as_tensor(np.asarray(input_groups), dtype=torch.long)
+            if groups.shape != (n_features,) or (groups < 0).any():
+                raise ValueError(
+                    f"input_groups must hold one non-negative integer per input "
+                    f"({n_features}); got shape {tuple(groups.shape)}."
+                )
+            self.register_buffer("input_groups", groups)
+            shape = (int(groups.max()) + 1,) if ensemble_size == 1 else (
+                ensemble_size, int(groups.max()) + 1)
+            self.gates = nn.Parameter(torch.ones(shape))
         if ensemble_size == 1:
             layers = []
             width = n_features
@@ -105,11 +128,22 @@ class MLP(nn.Module):
         sparse = X.layout == torch.sparse_csr
         if "layers" in self._modules:  # one network
             first = self.layers[0]
-            if not sparse or isinstance(first, InputMajorLinear):
+            input_major = isinstance(first, InputMajorLinear)
+            if self.gates is None and (not sparse or input_major):
                 return self.layers(X)
-            return self.layers[1:](sparse_product(X, first.weight.t()) + first.bias)
+            # Stored (n_features, width) or, as nn.Linear, (width, n_features).
+            weight = first.weight if input_major else first.weight.t()
+            if self.gates is not None:
+                weight = weight * self.gates[self.input_groups][:, None]
+            h = (sparse_product(X, weight) + first.bias if sparse
+                 else torch.addmm(first.bias, X, weight))
+            return self.layers[1:](h)
         k, last = self.ensemble_size, len(self.weights) - 1
-        h = sparse_product(X, self.weights[0]) if sparse else X @ self.weights[0]
+        weight = self.weights[0]
+        if self.gates is not None:  # (k, groups) -> the (n_features, k * width) layout
+            weight = weight * self.gates[:, self.input_groups].t().repeat_interleave(
+                weight.shape[1] // k, dim=1)
+        h = sparse_product(X, weight) if sparse else X @ weight
         h = h.reshape(X.shape[0], k, -1)
         h = h.transpose(0, 1) + self.biases[0]  # (k, n, width)
         for i in range(1, last + 1):

@@ -122,8 +122,9 @@ def test_user_batch_hooks_still_called(data):
     hooks = dict(clf.net_.callbacks_)["hooks"]
     n_batches = EPOCHS * (N_ROWS // BATCH)
     assert hooks.counts == {"begin": n_batches, "end": n_batches, "grad": n_batches}
-    # Every learnable tensor (2 layers × weight and bias) had its gradient.
-    assert hooks.n_params == {4}
+    # Every learnable tensor (2 layers × weight and bias, and the feature
+    # gates) had its gradient.
+    assert hooks.n_params == {5}
 
 
 class LogitDtypes(Callback):
