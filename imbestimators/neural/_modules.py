@@ -131,18 +131,20 @@ class MLP(nn.Module):
             input_major = isinstance(first, InputMajorLinear)
             if self.gates is None and (not sparse or input_major):
                 return self.layers(X)
-            # Stored (n_features, width) or, as nn.Linear, (width, n_features).
-            weight = first.weight if input_major else first.weight.t()
+            weight = first.weight  # (n_features, width) if input_major, else transposed
             if self.gates is not None:
-                weight = weight * self.gates[self.input_groups][:, None]
+                gates = self.gates.index_select(0, self.input_groups)
+                weight = weight * (gates[:, None] if input_major else gates)
+            if not input_major:
+                weight = weight.t()
             h = (sparse_product(X, weight) + first.bias if sparse
                  else torch.addmm(first.bias, X, weight))
             return self.layers[1:](h)
         k, last = self.ensemble_size, len(self.weights) - 1
         weight = self.weights[0]
         if self.gates is not None:  # (k, groups) -> the (n_features, k * width) layout
-            weight = weight * self.gates[:, self.input_groups].t().repeat_interleave(
-                weight.shape[1] // k, dim=1)
+            gates = self.gates.index_select(1, self.input_groups).t()
+            weight = weight * gates.repeat_interleave(weight.shape[1] // k, dim=1)
         h = sparse_product(X, weight) if sparse else X @ weight
         h = h.reshape(X.shape[0], k, -1)
         h = h.transpose(0, 1) + self.biases[0]  # (k, n, width)

@@ -31,17 +31,21 @@ def _random_gates(mlp, seed=0):
     return mlp.gates.detach().double().numpy()
 
 
-def test_one_network_scales_each_features_weight_columns():
+@pytest.mark.parametrize("sparse_input", [False, True])
+def test_one_network_scales_each_features_weight_columns(sparse_input):
     torch.manual_seed(0)
-    mlp = MLP(6, 2, hidden_layer_sizes=(5,), input_groups=GROUPS).double().eval()
+    mlp = MLP(6, 2, hidden_layer_sizes=(5,), input_groups=GROUPS,
+              sparse_input=sparse_input).double().eval()
     gates = _random_gates(mlp)
-    X = np.random.default_rng(1).normal(size=(7, 6))
+    X = np.random.default_rng(1).normal(size=(7, 6)) * np.eye(7, 6)  # sparse rows
     W1, b1 = (p.detach().numpy() for p in (mlp.layers[0].weight, mlp.layers[0].bias))
+    if sparse_input:  # stored input by input
+        W1 = W1.T
     W2, b2 = (p.detach().numpy() for p in (mlp.layers[-1].weight, mlp.layers[-1].bias))
     # The formula: input i of feature f reads W1[:, i] * s_f.
     expected = _relu(X @ (W1 * gates[GROUPS][None, :]).T + b1) @ W2.T + b2
-    np.testing.assert_allclose(mlp(torch.from_numpy(X)).detach().numpy(), expected,
-                               rtol=1e-10)
+    for batch in (torch.from_numpy(X), torch.from_numpy(X).to_sparse_csr()):
+        np.testing.assert_allclose(mlp(batch).detach().numpy(), expected, rtol=1e-10)
 
 
 def test_ensemble_members_have_their_own_gates():
