@@ -13,7 +13,8 @@ informed is confirmed::
 
     pip install ".[benchmarks]"
     python benchmarks/bench_defaults.py                          # everything
-    python benchmarks/bench_defaults.py --half tuning --estimators "NN(balanced)" "HGB(balanced)"
+    python benchmarks/bench_defaults.py --half tuning \
+        --estimators "NN(balanced)" "HGB(balanced)"
     python benchmarks/bench_defaults.py --half fresh --estimators "NN(balanced)"
     python benchmarks/bench_defaults.py --report                 # tables only
 
