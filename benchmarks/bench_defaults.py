@@ -205,6 +205,7 @@ NEURAL = {
     # gates learning 3 and 10 times faster, so that the group lasso selects
     # within the epochs (not adopted).
     "NN(balanced,nogate)": dict(class_weight="balanced", feature_gates=False),
+    "NN(logit_adjusted,nogate)": dict(loss="logit_adjusted", feature_gates=False),
     "NN(balanced,fgate3)": dict(
         class_weight="balanced",
         optimizer_params={"param_groups": [("*gates", {"lr": 3e-3})]}),
