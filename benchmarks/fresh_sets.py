@@ -112,9 +112,8 @@ def build(name):
     package, item, split = FRESH[name]
     frame = _rdata(package, item)
     X, y = split(frame)
-    keep = ~pd.isna(y)
-    table = numeric(X[keep].reset_index(drop=True))
-    table["target"] = y[keep]
+    table = numeric(X)
+    table["target"] = y
     return table
 
 

@@ -752,12 +752,13 @@ default='auto'
                 X, train_rows, n_bins, random_state,
                 y=y_index if self.piecewise_strategy == "tree" else None,
             )
-            inputs = np.arange(np.size(lower)) if columns is None else columns
-            network = self._build_module(len(mean), n_outputs,
-                                         input_groups=inputs // np.shape(lower)[1])
             if not self.standardize:
                 mean = scale = None
-            module = PiecewiseLinear(network, lower, inv_width, columns, mean, scale)
+            module = PiecewiseLinear(nn.Identity(), lower, inv_width, columns, mean, scale)
+            # Built after the encoding, whose `features` (the feature each
+            # encoded input reads) are the gates' groups.
+            module.network = self._build_module(len(module.features), n_outputs,
+                                                input_groups=module.features)
         else:
             module = self._build_module(X.shape[1], n_outputs,
                                         sparse_input=self._sparse_batches(X))

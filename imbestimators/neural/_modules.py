@@ -88,7 +88,8 @@ class MLP(nn.Module):
             if groups.shape != (n_features,) or (groups < 0).any():
                 raise ValueError(
                     f"input_groups must hold one non-negative integer per input "
-                    f"({n_features}); got shape {tuple(groups.shape)}."
+                    f"({n_features}); got shape {tuple(groups.shape)}, smallest "
+                    f"value {int(groups.min()) if groups.numel() else None}."
                 )
             self.register_buffer("input_groups", groups)
             shape = (int(groups.max()) + 1,) if ensemble_size == 1 else (
