@@ -125,7 +125,8 @@ def _greedy(score, n_estimators, n_iter=50):
 
 
 def fit_recalibration(proba, y_index, sample_weight=None):
-    """Parameters of ``softmax(a * log(proba) + b)`` that minimise the log-loss.
+    """Parameters of ``softmax(a * log(proba) + b)`` that minimise the log-loss
+    against Platt's targets.
 
     One slope ``a > 0`` (so the order of the rows by any class's probability
     is kept: ranking scores do not change) and one offset per class, ``b[0]``
@@ -133,6 +134,15 @@ def fit_recalibration(proba, y_index, sample_weight=None):
     ``p = sigmoid(a * logit(proba[:, 1]) + b[1])``. A blend of members trained
     with class weights inherits their inflated minority probabilities; this
     undoes the shift, as a logistic meta-learner would, with two parameters.
+
+    The targets are Platt's (1999, section 2.2), as in scikit-learn's sigmoid
+    calibration: a row of class ``c`` aims at ``(n_c + 1) / (n_c + 2)`` for
+    its class, ``n_c`` the (weighted) count of class ``c``, and shares the
+    rest equally among the other classes (for two classes, exactly Platt's
+    ``1 / (n_0 + 2)`` for a negative row). Against 0/1 targets, OOF
+    probabilities that separate the classes drive the slope without bound,
+    and one row of new data on the wrong side then costs a log-loss in the
+    hundreds.
 
     Returns
     -------
@@ -142,8 +152,11 @@ def fit_recalibration(proba, y_index, sample_weight=None):
     log_p = np.log(np.clip(proba, 1e-15, 1.0))
     n, k = log_p.shape
     w = np.ones(n) if sample_weight is None else np.asarray(sample_weight, float)
+    counts = np.bincount(y_index, weights=w, minlength=k)
     w = w / w.sum()
-    onehot = np.eye(k)[y_index]
+    hit = (counts + 1.0) / (counts + 2.0)
+    targets = np.repeat(((1.0 - hit) / (k - 1))[y_index, None], k, axis=1)
+    targets[np.arange(n), y_index] = hit[y_index]
 
     def loss(theta):
         z = theta[0] * log_p
@@ -151,9 +164,9 @@ def fit_recalibration(proba, y_index, sample_weight=None):
         # numpy's reduction: scipy's logsumexp checks its input at every call,
         # which costs more than the loss.
         z -= np.logaddexp.reduce(z, axis=1, keepdims=True)
-        residual = (np.exp(z) - onehot) * w[:, None]
+        residual = (np.exp(z) - targets) * w[:, None]
         grad = np.concatenate([[np.sum(residual * log_p)], residual[:, 1:].sum(axis=0)])
-        return -np.sum(w * z[np.arange(n), y_index]), grad
+        return -np.sum(w[:, None] * targets * z), grad
 
     start = np.r_[1.0, np.zeros(k - 1)]
     result = minimize(loss, start, jac=True, method="L-BFGS-B",

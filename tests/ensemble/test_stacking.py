@@ -5,8 +5,10 @@ import pandas as pd
 import pytest
 from joblib import parallel_backend
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
+from sklearn.calibration import CalibratedClassifierCV
 from sklearn.compose import ColumnTransformer
 from sklearn.datasets import make_classification
+from sklearn.frozen import FrozenEstimator
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import (
     average_precision_score,
@@ -468,15 +470,30 @@ def test_differential_evolution_is_seeded_by_random_state(data):
 _GRID = (1.0, 0.75, 0.5, 0.25, 0.0)
 
 
+class _Score(ClassifierMixin, BaseEstimator):
+    """A 'classifier' whose decision function is its one column."""
+
+    def fit(self, X, y):
+        self.classes_ = np.unique(y)
+        return self
+
+    def decision_function(self, X):
+        return np.asarray(X)[:, 0]
+
+    def predict(self, X):
+        return self.classes_[(self.decision_function(X) > 0).astype(int)]
+
+
 def _platt(proba_train, y_train, proba_test):
-    """Platt scaling of a binary blend by scikit-learn's unpenalised logistic
-    regression on its logit: the reference for the recalibration."""
+    """Platt scaling of a binary blend's logit by scikit-learn's sigmoid
+    calibration (Platt's targets): the reference for the recalibration."""
     def logit(p):
         p = np.clip(p[:, 1], 1e-15, 1 - 1e-15)
         return np.log(p / (1 - p))[:, None]
 
-    lr = LogisticRegression(C=np.inf, tol=1e-10, max_iter=10_000)
-    return lr.fit(logit(proba_train), y_train).predict_proba(logit(proba_test))
+    frozen = FrozenEstimator(_Score().fit(logit(proba_train), y_train))
+    platt = CalibratedClassifierCV(frozen, method="sigmoid")
+    return platt.fit(logit(proba_train), y_train).predict_proba(logit(proba_test))
 
 
 def _auto_choice(oof, y, folds, metric, optimizer, recalibrations=(False, True)):
@@ -685,26 +702,37 @@ def test_recalibration_is_platt_scaling_for_two_classes():
                                atol=1e-5)
 
 
-def _recalibrated_log_loss_reference(proba, y, sample_weight):
-    """Minimum of the weighted log-loss of softmax(a log p + b), b_0 = 0, a > 0,
-    written from the formula and minimised by Nelder-Mead (no gradient)."""
+def _recalibrated_reference(proba, y, sample_weight):
+    """softmax(a log p + b), b_0 = 0, a > 0, minimising the weighted
+    cross-entropy against Platt's targets (a row of class c: (n_c + 1) /
+    (n_c + 2) on c, the rest shared equally), written from the formula and
+    minimised by Nelder-Mead (no gradient)."""
     from scipy.optimize import minimize
 
     log_p = np.log(proba)
+    k = proba.shape[1]
+    counts = np.array([sample_weight[y == c].sum() for c in range(k)])
+    targets = np.empty_like(proba)
+    for i, c in enumerate(y):
+        targets[i] = (1 - (counts[c] + 1) / (counts[c] + 2)) / (k - 1)
+        targets[i, c] = (counts[c] + 1) / (counts[c] + 2)
 
-    def loss(theta):
+    def recalibrated(theta):
         z = theta[0] * log_p + np.r_[0.0, theta[1:]]
         z = z - z.max(axis=1, keepdims=True)
-        log_q = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
-        return -np.sum(sample_weight * log_q[np.arange(len(y)), y]) / sample_weight.sum()
+        return np.exp(z) / np.exp(z).sum(axis=1, keepdims=True)
 
-    start = np.r_[1.0, np.zeros(proba.shape[1] - 1)]
+    def loss(theta):
+        return -np.sum(sample_weight[:, None] * targets
+                       * np.log(recalibrated(theta))) / sample_weight.sum()
+
+    start = np.r_[1.0, np.zeros(k - 1)]
     best = minimize(loss, start, method="Nelder-Mead",
                     options={"xatol": 1e-9, "fatol": 1e-12, "maxiter": 20_000})
-    return best.fun
+    return recalibrated(best.x)
 
 
-def test_recalibration_minimises_the_weighted_log_loss_for_many_classes():
+def test_recalibration_fits_platts_targets_for_many_classes():
     from imbestimators.ensemble._weights import fit_recalibration, recalibrate
 
     rng = np.random.RandomState(1)
@@ -713,10 +741,25 @@ def test_recalibration_minimises_the_weighted_log_loss_for_many_classes():
     proba = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
     sw = rng.uniform(0.5, 2.0, size=300)
     params = fit_recalibration(proba, y, sw)
-    ours = log_loss(y, recalibrate(proba, params), sample_weight=sw)
-    assert ours == pytest.approx(_recalibrated_log_loss_reference(proba, y, sw),
-                                 abs=1e-6)
-    assert ours < log_loss(y, proba, sample_weight=sw)
+    np.testing.assert_allclose(recalibrate(proba, params),
+                               _recalibrated_reference(proba, y, sw), atol=1e-4)
+    assert log_loss(y, recalibrate(proba, params), sample_weight=sw) < log_loss(
+        y, proba, sample_weight=sw)
+
+
+def test_recalibration_stays_finite_on_separable_rows():
+    """OOF probabilities that separate the classes: against 0/1 targets the
+    slope grows without bound and a new row on the wrong side gets a
+    probability of about 1e-15; Platt's targets keep it finite."""
+    from imbestimators.ensemble._weights import fit_recalibration, recalibrate
+
+    rng = np.random.RandomState(0)
+    y = np.r_[np.zeros(90, dtype=int), np.ones(10, dtype=int)]
+    p1 = np.r_[rng.uniform(0.01, 0.4, 90), rng.uniform(0.6, 0.99, 10)]
+    params = fit_recalibration(np.column_stack([1 - p1, p1]), y)
+    assert 0 < params[0] < 10
+    wrong_side = recalibrate(np.array([[0.05, 0.95], [0.95, 0.05]]), params)
+    assert log_loss([0, 1], wrong_side, labels=[0, 1]) < 10
 
 
 def _balanced_bases():
