@@ -438,6 +438,36 @@ class WeakGatedNeuralClassifier(NeuralClassifier):
             optimizer__param_groups=[("*gates", {"lr": 1e-2, "weight_decay": decay})])
 
 
+class LinearSkip(torch.nn.Module):
+    """``network(x) + linear(x)``: a linear path from the encoded inputs to
+    the logits beside the hidden layer, started at 0 ("wide and deep"; on
+    the piecewise-linear encoding the linear path is an additive model of
+    piecewise-linear shape functions, as in a GAM)."""
+
+    def __init__(self, network, n_inputs, n_outputs):
+        super().__init__()
+        self.network = network
+        self.linear = torch.nn.Linear(n_inputs, n_outputs)
+        torch.nn.init.zeros_(self.linear.weight)
+        torch.nn.init.zeros_(self.linear.bias)
+
+    def forward(self, X):
+        return self.network(X) + self.linear(X)
+
+
+class SkipNeuralClassifier(NeuralClassifier):
+    """Today's defaults with :class:`LinearSkip` around the encoded network."""
+
+    candidate_params = {"feature_gates": True}
+
+    def _build_net(self, *args, **kwargs):
+        net = super()._build_net(*args, **kwargs)
+        encoding = net.module
+        encoding.network = LinearSkip(encoding.network, len(encoding.features),
+                                      encoding.network.layers[-1].out_features)
+        return net
+
+
 # Candidates that change the network or its fit, as subclasses: per-feature
 # embeddings, tail-dense bins, the holdout's choice of how much to fit, the
 # decay ensemble, larger batches and decoupled decay (none adopted; see the
@@ -452,7 +482,8 @@ SUBCLASSED = {"NN(balanced,emb16)": EmbeddedNeuralClassifier,
               "NN(balanced,adamw10)": AdamWNeuralClassifier,
               "NN(balanced,adamw100)": AdamW100NeuralClassifier,
               "NN(balanced,fgate10h)": WeakGatedNeuralClassifier,
-              "NN(balanced,gates,bs512,lr1.4)": GatedLargeBatchNeuralClassifier}
+              "NN(balanced,gates,bs512,lr1.4)": GatedLargeBatchNeuralClassifier,
+              "NN(balanced,skip)": SkipNeuralClassifier}
 
 
 def anchors(seed):
