@@ -297,6 +297,33 @@ class TailBinsNeuralClassifier(NeuralClassifier):
             return super()._build_net(*args, **kwargs)
 
 
+_QUANTILE_EDGES = _modules.quantile_edges  # the package's, before any patch
+
+
+def mass_aware_edges(values, n_bins):
+    """Quantile edges that a point mass does not use up: where values repeat
+    (a feature that is 0 on most rows), equal-count edges coincide and merge,
+    and the rest of the feature gets one or two bins. The bins lost are
+    placed again at the quantiles of the rows that lie on no edge."""
+    edges = np.unique(_QUANTILE_EDGES(values, n_bins))
+    missing = n_bins - (len(edges) - 1)
+    inner = values[~np.isin(values, edges)]
+    if missing <= 0 or len(np.unique(inner)) < 2:
+        return edges
+    extra = np.quantile(inner, np.linspace(0.0, 1.0, missing + 2)[1:-1])
+    return np.unique(np.concatenate([edges, extra]))
+
+
+class MassAwareBinsNeuralClassifier(NeuralClassifier):
+    """Today's defaults with :func:`mass_aware_edges` for the bins."""
+
+    candidate_params = {"feature_gates": True}
+
+    def _build_net(self, *args, **kwargs):
+        with mock.patch.object(_modules, "quantile_edges", mass_aware_edges):
+            return super()._build_net(*args, **kwargs)
+
+
 class HoldoutChosenNeuralClassifier(NeuralClassifier):
     """``NeuralClassifier`` that chooses how much to fit on a holdout.
 
@@ -483,7 +510,8 @@ SUBCLASSED = {"NN(balanced,emb16)": EmbeddedNeuralClassifier,
               "NN(balanced,adamw100)": AdamW100NeuralClassifier,
               "NN(balanced,fgate10h)": WeakGatedNeuralClassifier,
               "NN(balanced,gates,bs512,lr1.4)": GatedLargeBatchNeuralClassifier,
-              "NN(balanced,skip)": SkipNeuralClassifier}
+              "NN(balanced,skip)": SkipNeuralClassifier,
+              "NN(balanced,massbins)": MassAwareBinsNeuralClassifier}
 
 
 def anchors(seed):

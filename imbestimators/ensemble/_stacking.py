@@ -133,8 +133,10 @@ default=None
     recalibrate : 'auto' or bool, default='auto'
         Whether the blend is recalibrated: ``softmax(a * log(p) + b)`` with
         one slope ``a > 0`` and one offset per class, fitted for log-loss on
-        the blended OOF probabilities (Platt scaling of the blend for binary
-        problems). Bases trained with class weights or resampling predict
+        the blended OOF probabilities against Platt's targets (Platt scaling
+        of the blend for binary problems, as scikit-learn's
+        ``CalibratedClassifierCV(method='sigmoid')``; the targets keep the
+        slope finite when the OOF probabilities separate the classes). Bases trained with class weights or resampling predict
         inflated minority probabilities, and so does their average; this
         undoes that, which matters for log-loss and for ``cost_matrix``
         decisions. The slope is positive, so ranking scores (average

@@ -370,6 +370,12 @@ def quantile_levels(n_bins):
     return np.linspace(0.0, 1.0, n_bins + 1)
 
 
+def quantile_edges(values, n_bins):
+    """Bin edges of one feature's ``values`` at :func:`quantile_levels`
+    (repeated edges are merged by :func:`bin_edges`)."""
+    return np.quantile(values, quantile_levels(n_bins))
+
+
 def bin_edges(X, rows, n_bins, random_state, y=None, max_rows=20_000):
     """Bins of each feature of ``X[rows]``, as :class:`PiecewiseLinear` takes them.
 
@@ -410,12 +416,11 @@ def bin_edges(X, rows, n_bins, random_state, y=None, max_rows=20_000):
     inv_width = np.zeros((n_features, n_bins), dtype=np.float32)
     counts = np.zeros(n_features, dtype=np.int64)
     means, scales = [], []
-    levels = quantile_levels(n_bins)
     # One feature at a time: no float64 copy of X, and the encoded sample is
     # n_bins times wider than the feature.
     for j in range(n_features):
         values = np.asarray(X[rows, j], dtype=np.float64)
-        edges = np.quantile(values, levels)
+        edges = quantile_edges(values, n_bins)
         if tree is not None:
             split = tree.fit(values[:, None], y).tree_
             thresholds = split.threshold[split.feature >= 0]
