@@ -495,6 +495,24 @@ class SkipNeuralClassifier(NeuralClassifier):
         return net
 
 
+class DecayScaledNeuralClassifier(NeuralClassifier):
+    """Today's defaults with ``weight_decay='auto'`` times ``decay_factor``:
+    the rule 30 / n was chosen before the feature gates, which turn the
+    decay into a group lasso over the features as well."""
+
+    decay_factor = 2.0
+    candidate_params = {"feature_gates": True}
+
+    def _build_net(self, *args, **kwargs):
+        net = super()._build_net(*args, **kwargs)
+        return net.set_params(
+            optimizer__weight_decay=net.optimizer__weight_decay * self.decay_factor)
+
+
+class DecayHalvedNeuralClassifier(DecayScaledNeuralClassifier):
+    decay_factor = 0.5
+
+
 # Candidates that change the network or its fit, as subclasses: per-feature
 # embeddings, tail-dense bins, the holdout's choice of how much to fit, the
 # decay ensemble, larger batches and decoupled decay (none adopted; see the
@@ -511,7 +529,9 @@ SUBCLASSED = {"NN(balanced,emb16)": EmbeddedNeuralClassifier,
               "NN(balanced,fgate10h)": WeakGatedNeuralClassifier,
               "NN(balanced,gates,bs512,lr1.4)": GatedLargeBatchNeuralClassifier,
               "NN(balanced,skip)": SkipNeuralClassifier,
-              "NN(balanced,massbins)": MassAwareBinsNeuralClassifier}
+              "NN(balanced,massbins)": MassAwareBinsNeuralClassifier,
+              "NN(balanced,wdx2)": DecayScaledNeuralClassifier,
+              "NN(balanced,wdx.5)": DecayHalvedNeuralClassifier}
 
 
 def anchors(seed):
