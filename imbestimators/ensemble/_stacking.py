@@ -136,8 +136,9 @@ default=None
         the blended OOF probabilities against Platt's targets (Platt scaling
         of the blend for binary problems, as scikit-learn's
         ``CalibratedClassifierCV(method='sigmoid')``; the targets keep the
-        slope finite when the OOF probabilities separate the classes). Bases trained with class weights or resampling predict
-        inflated minority probabilities, and so does their average; this
+        slope finite when the OOF probabilities separate the classes).
+        Bases trained with class weights or resampling predict inflated
+        minority probabilities, and so does their average; this
         undoes that, which matters for log-loss and for ``cost_matrix``
         decisions. The slope is positive, so ranking scores (average
         precision, ROC AUC) are unchanged. 'auto': only with evidence, as

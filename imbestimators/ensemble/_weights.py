@@ -141,8 +141,8 @@ def fit_recalibration(proba, y_index, sample_weight=None):
     rest equally among the other classes (for two classes, exactly Platt's
     ``1 / (n_0 + 2)`` for a negative row). Against 0/1 targets, OOF
     probabilities that separate the classes drive the slope without bound,
-    and one row of new data on the wrong side then costs a log-loss in the
-    hundreds.
+    and a row of new data on the wrong side then gets a probability near
+    ``1e-15`` (a log-loss of 34 for that one row).
 
     Returns
     -------
