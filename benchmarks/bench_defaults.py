@@ -430,7 +430,25 @@ class GatedLargeBatchNeuralClassifier(LargeBatchScaledNeuralClassifier):
     candidate_params = {"feature_gates": True}
 
 
-class AdamWNeuralClassifier(NeuralClassifier):
+class DecayScaledNeuralClassifier(NeuralClassifier):
+    """Today's defaults with ``weight_decay='auto'`` times ``decay_factor``:
+    the rule 30 / n was chosen before the feature gates, which turn the
+    decay into a group lasso over the features as well."""
+
+    decay_factor = 2.0
+    candidate_params = {"feature_gates": True}
+
+    def _build_net(self, *args, **kwargs):
+        net = super()._build_net(*args, **kwargs)
+        return net.set_params(
+            optimizer__weight_decay=net.optimizer__weight_decay * self.decay_factor)
+
+
+class DecayHalvedNeuralClassifier(DecayScaledNeuralClassifier):
+    decay_factor = 0.5
+
+
+class AdamWNeuralClassifier(DecayScaledNeuralClassifier):
     """``optimizer='adamw'``: the weight decay taken out of Adam's normalised
     gradient (decoupled, Loshchilov and Hutter 2019), ``decay_factor`` times
     the value of ``weight_decay='auto'``. Coupled into Adam's gradient, the
@@ -440,11 +458,6 @@ class AdamWNeuralClassifier(NeuralClassifier):
 
     decay_factor = 10.0
     candidate_params = {"optimizer": "adamw"}
-
-    def _build_net(self, *args, **kwargs):
-        net = super()._build_net(*args, **kwargs)
-        return net.set_params(
-            optimizer__weight_decay=net.optimizer__weight_decay * self.decay_factor)
 
 
 class AdamW100NeuralClassifier(AdamWNeuralClassifier):
@@ -495,28 +508,10 @@ class SkipNeuralClassifier(NeuralClassifier):
         return net
 
 
-class DecayScaledNeuralClassifier(NeuralClassifier):
-    """Today's defaults with ``weight_decay='auto'`` times ``decay_factor``:
-    the rule 30 / n was chosen before the feature gates, which turn the
-    decay into a group lasso over the features as well."""
-
-    decay_factor = 2.0
-    candidate_params = {"feature_gates": True}
-
-    def _build_net(self, *args, **kwargs):
-        net = super()._build_net(*args, **kwargs)
-        return net.set_params(
-            optimizer__weight_decay=net.optimizer__weight_decay * self.decay_factor)
-
-
-class DecayHalvedNeuralClassifier(DecayScaledNeuralClassifier):
-    decay_factor = 0.5
-
-
 # Candidates that change the network or its fit, as subclasses: per-feature
 # embeddings, tail-dense bins, the holdout's choice of how much to fit, the
-# decay ensemble, larger batches and decoupled decay (none adopted; see the
-# guide).
+# decay ensemble, larger batches, decoupled decay, weaker gates, a linear
+# path, mass-aware bins and a scaled decay (none adopted; see the guide).
 SUBCLASSED = {"NN(balanced,emb16)": EmbeddedNeuralClassifier,
               "NN(balanced,emb4)": EmbeddedNeuralClassifier4,
               "NN(balanced,tailbins)": TailBinsNeuralClassifier,
@@ -573,7 +568,8 @@ def anchors(seed):
 
 def candidates(seed):
     models = {name: neural(seed, **params) for name, params in NEURAL.items()}
-    # Measured before feature_gates=True, but for the gates' own candidate.
+    # Measured before feature_gates=True, but for those whose candidate_params
+    # set it (the candidates studied on top of the gates).
     models.update({name: cls(random_state=seed, class_weight="balanced",
                              **{"feature_gates": False,
                                 **getattr(cls, "candidate_params", {})})
