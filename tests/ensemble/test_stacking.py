@@ -492,7 +492,7 @@ def _platt(proba_train, y_train, proba_test):
         return np.log(p / (1 - p))[:, None]
 
     frozen = FrozenEstimator(_Score().fit(logit(proba_train), y_train))
-    platt = CalibratedClassifierCV(frozen, method="sigmoid")
+    platt = CalibratedClassifierCV(frozen, method="sigmoid", ensemble=False)
     return platt.fit(logit(proba_train), y_train).predict_proba(logit(proba_test))
 
 
