@@ -153,10 +153,11 @@ def fit_recalibration(proba, y_index, sample_weight=None):
     n, k = log_p.shape
     w = np.ones(n) if sample_weight is None else np.asarray(sample_weight, float)
     counts = np.bincount(y_index, weights=w, minlength=k)
-    w = w / w.sum()
+    w = (w / w.sum())[:, None]
     hit = (counts + 1.0) / (counts + 2.0)
     targets = np.repeat(((1.0 - hit) / (k - 1))[y_index, None], k, axis=1)
     targets[np.arange(n), y_index] = hit[y_index]
+    targets *= w  # weighted once, not at every step of the optimiser
 
     def loss(theta):
         z = theta[0] * log_p
@@ -164,9 +165,9 @@ def fit_recalibration(proba, y_index, sample_weight=None):
         # numpy's reduction: scipy's logsumexp checks its input at every call,
         # which costs more than the loss.
         z -= np.logaddexp.reduce(z, axis=1, keepdims=True)
-        residual = (np.exp(z) - targets) * w[:, None]
+        residual = np.exp(z) * w - targets
         grad = np.concatenate([[np.sum(residual * log_p)], residual[:, 1:].sum(axis=0)])
-        return -np.sum(w[:, None] * targets * z), grad
+        return -np.sum(targets * z), grad
 
     start = np.r_[1.0, np.zeros(k - 1)]
     result = minimize(loss, start, jac=True, method="L-BFGS-B",
