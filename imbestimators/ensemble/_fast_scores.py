@@ -4,14 +4,15 @@ The weight fit scores a blend hundreds of times (greedy selection: rounds ×
 estimators × (folds + 1)); scikit-learn's scorers validate their inputs on
 every call, which costs more than the score itself. For the scorer names
 below, and for :func:`~imbestimators.metrics.make_cost_scorer`'s scorers,
-these functions give the scorer's value (to rounding) without that;
-anything else goes through the scorer.
+these functions give the scorer's value (to rounding) without that, and
+:func:`prepared_score` does the work that depends only on the labels once
+for all the blends of the same rows; anything else goes through the scorer.
 """
 
 import numpy as np
 
 from ..metrics._cost import expected_cost
-from ..metrics._decision import decide
+from ..metrics._decision import decision_indices
 from ..utils._compat import scorer_parts
 from ..utils._labels import label_positions
 
@@ -115,63 +116,97 @@ def fast_score(scoring, classes, y, proba, sample_weight=None, positive=1,
     cost_matrix : ndarray of shape (n_classes, n_classes) or None, default=None
         The estimator's decision costs: what ``predict`` decides by.
     """
+    return prepared_score(scoring, classes, y, sample_weight, positive,
+                          cost_matrix)(proba)
+
+
+def prepared_score(scoring, classes, y, sample_weight=None, positive=1,
+                   cost_matrix=None):
+    """:func:`fast_score` of the rows ``y`` as a function of ``proba`` alone:
+    ``score(proba)``, a float or None, with what depends only on the labels
+    and weights computed once. The parameters are :func:`fast_score`'s."""
     if not isinstance(scoring, str):
-        return _cost_score(scoring, classes, y, proba, sample_weight, cost_matrix)
+        return _cost_score(scoring, classes, y, sample_weight, cost_matrix)
     weight = None if sample_weight is None else np.asarray(sample_weight, dtype=float)
     if scoring == "neg_log_loss":
         if weight is not None and weight.sum() <= 0:
-            return None
-        eps = np.finfo(proba.dtype).eps
-        p = np.clip(proba[np.arange(len(y)), label_positions(y, classes)], eps, 1 - eps)
-        return float(-np.average(-np.log(p), weights=weight))
+            return _no_shortcut
+        rows, columns = np.arange(len(y)), label_positions(y, classes)
+
+        def log_loss(proba):
+            eps = np.finfo(proba.dtype).eps
+            p = np.clip(proba[rows, columns], eps, 1 - eps)
+            return float(-np.average(-np.log(p), weights=weight))
+
+        return log_loss
     function = _RANKING.get(scoring)
     if function is None:
-        return None
+        return _no_shortcut
     if len(classes) == 2:
-        return function((y == classes[positive]).astype(float), proba[:, positive], weight)
+        truth = (y == classes[positive]).astype(float)
+        return lambda proba: function(truth, proba[:, positive], weight)
     if scoring != "average_precision" or len(np.unique(y)) != len(classes):
-        return None
+        return _no_shortcut
     # scikit-learn's multiclass average precision: the unweighted mean over
     # the classes of each class's one-vs-rest average precision (defined only
     # when every class is in y).
-    scores = [function((y == c).astype(float), proba[:, k], weight)
-              for k, c in enumerate(classes)]
-    return None if None in scores else float(np.mean(scores))
+    truths = [(y == c).astype(float) for c in classes]
+
+    def mean_average_precision(proba):
+        scores = [function(truth, proba[:, k], weight) for k, truth in enumerate(truths)]
+        return None if None in scores else float(np.mean(scores))
+
+    return mean_average_precision
 
 
-def _cost_score(scorer, classes, y, proba, sample_weight, cost_matrix):
+def _no_shortcut(proba):
+    return None
+
+
+def _cost_score(scorer, classes, y, sample_weight, cost_matrix):
     """A cost scorer's value: the same :func:`expected_cost` of the same
     decisions, without the scorer's per-call checks of the estimator."""
     parts = scorer_parts(scorer)
     if parts is None:
-        return None
+        return _no_shortcut
     function, sign, response_method, kwargs = parts
     if function is not expected_cost or response_method != "predict":
-        return None
-    decisions = decide(proba, classes, cost_matrix)
-    cost = _plain_expected_cost(y, decisions, sample_weight, **kwargs)
-    if cost is None:  # expected_cost's checks, and its errors
-        if sample_weight is not None:
-            kwargs["sample_weight"] = sample_weight
-        cost = expected_cost(y, decisions, **kwargs)
-    return sign * cost
+        return _no_shortcut
+    lookup = _cost_lookup(classes, y, sample_weight, **kwargs)
+
+    def cost(proba):
+        decisions = decision_indices(proba, cost_matrix)
+        if lookup is None:  # expected_cost's checks, and its errors
+            weight = {} if sample_weight is None else {"sample_weight": sample_weight}
+            return sign * expected_cost(y, np.asarray(classes)[decisions], **kwargs,
+                                        **weight)
+        matrix, truth, column = lookup
+        return sign * float(np.average(matrix[truth, column[decisions]],
+                                       weights=sample_weight))
+
+    return cost
 
 
-def _plain_expected_cost(y, decisions, sample_weight, cost_matrix, labels=None):
-    """:func:`expected_cost` for an array ``cost_matrix`` that its checks would
-    accept, without them (they cost ten times the cost itself); None for
-    anything else."""
+def _cost_lookup(classes, y, sample_weight, cost_matrix, labels=None):
+    """``(matrix, truth, column)`` such that ``matrix[truth, column[d]]`` are
+    :func:`expected_cost`'s per-row costs of the decisions ``classes[d]``,
+    when its checks would accept every such call (the checks cost ten times
+    the cost itself); None otherwise."""
     if isinstance(cost_matrix, dict) or (
             sample_weight is not None
             and not (sample_weight.sum() > 0 and np.all(sample_weight >= 0))):
         return None
-    labels = np.unique(np.concatenate([y, decisions])) if labels is None else labels
+    if labels is None:
+        # expected_cost's labels are those of y and of the decisions: fixed in
+        # advance only when y already holds every class a decision can be.
+        labels = np.unique(y)
+        if not np.all(np.isin(classes, labels)):
+            return None
     matrix = np.asarray(cost_matrix, dtype=float)
     if matrix.shape != (len(labels), len(labels)) or not np.all(matrix >= 0) \
             or not np.all(np.isfinite(matrix)):
         return None
     try:
-        costs = matrix[label_positions(y, labels), label_positions(decisions, labels)]
+        return matrix, label_positions(y, labels), label_positions(classes, labels)
     except ValueError:
         return None
-    return float(np.average(costs, weights=sample_weight))

@@ -26,7 +26,7 @@ from ..utils import check_cost_matrix
 from ..utils._compat import BaseComposition, StrOptions, check_sample_weight, safe_indexing
 from ..utils._labels import label_positions
 from ..utils._persistence import checked_state, stamped_state
-from ._fast_scores import fast_score, order_only
+from ._fast_scores import order_only, prepared_score
 from ._weights import (
     OPTIMIZERS,
     fit_recalibration,
@@ -649,12 +649,11 @@ default=None
         """``score(weights)`` of the blended OOF probabilities of ``rows``
         (weights of the ``kept`` bases)."""
         oof = _estimators_last(self.oof_predictions_[np.ix_(rows, kept)], average)
-        y = y[rows]
-        sample_weight = None if sample_weight is None else sample_weight[rows]
+        score_proba = self._scorer_on(
+            scorer, y[rows], None if sample_weight is None else sample_weight[rows])
 
         def score(weights):
-            return self._score(scorer, _blend(oof, weights, average, estimators_last=True),
-                               y, sample_weight)
+            return score_proba(_blend(oof, weights, average, estimators_last=True))
 
         return score
 
@@ -793,15 +792,26 @@ default=None
         return folds
 
     def _score(self, scorer, proba, y, sample_weight):
+        return self._scorer_on(scorer, y, sample_weight)(proba)
+
+    def _scorer_on(self, scorer, y, sample_weight):
+        """``score(proba)`` of the rows ``y``: the shortcut where it applies
+        (prepared once for the many blends of the same rows), else
+        ``scorer`` on a classifier that returns ``proba``."""
         positive = (1 if self.pos_label_ is None
                     else int(label_positions([self.pos_label_], self.classes_)[0]))
-        fast = fast_score(self.scoring, self.classes_, y, proba, sample_weight, positive,
-                          self.cost_matrix_)
-        if fast is not None:
-            return fast
-        view = PrecomputedClassifier(self.classes_, proba, self.cost_matrix_)
+        fast = prepared_score(self.scoring, self.classes_, y, sample_weight, positive,
+                              self.cost_matrix_)
         kwargs = {} if sample_weight is None else {"sample_weight": sample_weight}
-        return float(scorer(view, np.empty((len(y), 0)), y, **kwargs))
+
+        def score(proba):
+            value = fast(proba)
+            if value is not None:
+                return value
+            view = PrecomputedClassifier(self.classes_, proba, self.cost_matrix_)
+            return float(scorer(view, np.empty((len(y), 0)), y, **kwargs))
+
+        return score
 
     # ---------------------------------------------------------- persistence
 

@@ -72,6 +72,11 @@ def decide(proba, classes, cost_matrix=None, offsets=None):
     >>> decide(proba, ["no", "yes"], offsets=[0.0, np.log(3)])  # "yes" 3 times likelier
     array(['yes', 'no'], dtype='<U3')
     """
+    return np.asarray(classes)[decision_indices(proba, cost_matrix, offsets)]
+
+
+def decision_indices(proba, cost_matrix=None, offsets=None):
+    """:func:`decide`'s decisions as column indices of ``proba``."""
     if offsets is not None:
         # softmax(log p + b) is p * exp(b) divided by its row sum; neither rule
         # depends on a row's scale, so the division is left out (and exp is
@@ -79,7 +84,5 @@ def decide(proba, classes, cost_matrix=None, offsets=None):
         offsets = np.asarray(offsets, dtype=np.float64)
         proba = np.asarray(proba, dtype=np.float64) * np.exp(offsets - offsets.max())
     if cost_matrix is None:
-        indices = np.argmax(proba, axis=1)
-    else:
-        indices = min_expected_cost_decision(proba, cost_matrix)
-    return np.asarray(classes)[indices]
+        return np.argmax(proba, axis=1)
+    return min_expected_cost_decision(proba, cost_matrix)

@@ -9,7 +9,7 @@ from sklearn.metrics import (
     roc_auc_score,
 )
 
-from imbestimators.ensemble._fast_scores import fast_score
+from imbestimators.ensemble._fast_scores import fast_score, prepared_score
 from imbestimators.metrics import expected_cost, make_cost_scorer
 from imbestimators.metrics._precomputed import PrecomputedClassifier
 
@@ -168,3 +168,45 @@ def test_cost_scorer_shortcut_keeps_the_weight_errors(sample_weight):
     scorer = make_cost_scorer([[0.0, 1.0], [5.0, 0.0]])
     with pytest.raises(ValueError, match="sample_weight"):
         fast_score(scorer, classes, np.array([0, 1, 1, 0]), proba, sample_weight)
+
+
+@pytest.mark.parametrize("scoring", ["average_precision", "roc_auc", "neg_log_loss",
+                                     "cost", "cost_labels", "cost_labels_reversed"])
+@pytest.mark.parametrize("n_classes", [2, 3])
+def test_a_prepared_score_equals_the_scorer_on_every_blend_of_the_same_rows(
+        scoring, n_classes):
+    # The weight fit prepares the score of a set of rows once and calls it on
+    # many blends: each call must give what scikit-learn's scorer gives.
+    y_index, _, sw = _problem(5, n_classes=n_classes)
+    classes = np.arange(n_classes)
+    y = classes[y_index]
+    costs = np.arange(n_classes ** 2, dtype=float).reshape(n_classes, n_classes) * \
+        (1 - np.eye(n_classes))
+    scorer = {"cost": make_cost_scorer(costs),
+              "cost_labels": make_cost_scorer(costs, labels=classes),
+              # the same costs, rows and columns in another order than classes
+              "cost_labels_reversed": make_cost_scorer(costs[::-1, ::-1],
+                                                       labels=classes[::-1]),
+              }.get(scoring, scoring)
+    if n_classes == 3 and scoring == "roc_auc":
+        pytest.skip("no shortcut: scikit-learn's multiclass ROC AUC")
+    score = prepared_score(scorer, classes, y, sw)
+    for seed in range(4):
+        _, proba, _ = _problem(10 + seed, n_classes=n_classes)
+        view = PrecomputedClassifier(classes, proba)
+        expected = get_scorer(scorer)(view, np.empty((len(y), 0)), y, sample_weight=sw)
+        assert score(proba) == pytest.approx(expected, rel=1e-12)
+
+
+def test_a_prepared_cost_score_lets_a_decision_bring_in_a_label_y_lacks():
+    # Without labels, expected_cost's labels are those of y and of the
+    # decisions: a fold where y lacks a class depends on what is decided.
+    classes = np.array([0, 1, 2])
+    y = np.array([0, 1, 0, 1])
+    scorer = make_cost_scorer(np.ones((3, 3)) - np.eye(3))
+    score = prepared_score(scorer, classes, y)
+    every_class = np.array([[0.8, 0.1, 0.1], [0.1, 0.8, 0.1],
+                            [0.1, 0.1, 0.8], [0.1, 0.8, 0.1]])
+    assert score(every_class) == pytest.approx(-0.25)  # one wrong decision in four
+    with pytest.raises(ValueError, match="pass labels"):
+        score(every_class[[0, 1, 0, 1]])  # two labels in all, a 3 x 3 matrix
