@@ -212,6 +212,14 @@ NEURAL = {
     "NN(balanced,fgate10)": dict(
         class_weight="balanced",
         optimizer_params={"param_groups": [("*gates", {"lr": 1e-2})]}),
+    # Two hidden layers on top of the gates, for the sets of 10 000 rows and
+    # more (the width study above ran under 10 000 rows only): interactions
+    # of features, which trees find by splitting again, with enough rows to
+    # fit them (not adopted).
+    "NN(balanced,gates,h100x2)": dict(class_weight="balanced",
+                                      hidden_layer_sizes=(100, 100)),
+    "NN(balanced,gates,h256x2)": dict(class_weight="balanced",
+                                      hidden_layer_sizes=(256, 256)),
 }
 # Every candidate above but those in _AVERAGED was measured before
 # weight_averaging=0.5 and ends with its last epoch's weights.
@@ -223,13 +231,15 @@ _AVERAGED = {"NN(balanced)", "NN()", "NN(logit_adjusted)", "NN(balanced,swa.75)"
              "NN(balanced,do0,ep30)", "NN(balanced,swa,ens4)",
              "NN(balanced,nobiasdecay)", "NN(balanced,stratbatch)",
              "NN(balanced,nogate)", "NN(logit_adjusted,nogate)", "NN(balanced,fgate3)",
-             "NN(balanced,fgate10)"}
+             "NN(balanced,fgate10)", "NN(balanced,gates,h100x2)",
+             "NN(balanced,gates,h256x2)"}
 for _name, _params in NEURAL.items():
     if _name not in _AVERAGED:
         _params.setdefault("weight_averaging", 0.0)
 # And every candidate but these was measured before feature_gates=True.
 _GATED = {"NN(balanced)", "NN()", "NN(logit_adjusted)", "NN(balanced,fgate3)",
-          "NN(balanced,fgate10)"}
+          "NN(balanced,fgate10)", "NN(balanced,gates,h100x2)",
+          "NN(balanced,gates,h256x2)"}
 for _name, _params in NEURAL.items():
     if _name not in _GATED:
         _params.setdefault("feature_gates", False)
