@@ -95,6 +95,15 @@ BANDS = [(0, 2000, "< 2 000"), (2000, 10000, "2 000-10 000"),
          (10000, np.inf, ">= 10 000")]
 
 
+def warm_up():
+    """One tiny network fit before any timing. The first ``torch.optim``
+    optimizer of a process imports ``torch._dynamo`` (about 2 s on this
+    project's machine), which every later fit skips: without this, the first
+    network timed would pay it for all of them."""
+    X = np.random.RandomState(0).rand(20, 2)
+    NeuralClassifier(max_epochs=1).fit(X, np.arange(20) % 2)
+
+
 def neural(seed, **params):
     return NeuralClassifier(random_state=seed, **params)
 
@@ -772,6 +781,7 @@ def main(argv=None):
     # MLPClassifier warns at every fit that 200 epochs did not converge.
     warnings.filterwarnings("ignore", category=ConvergenceWarning)
     warnings.filterwarnings("ignore", category=UserWarning)
+    warm_up()
     out.mkdir(parents=True, exist_ok=True)
     path = out / "folds.csv"
     done = set()

@@ -54,7 +54,7 @@ from sklearn.preprocessing import StandardScaler  # noqa: E402
 from imbestimators import NeuralClassifier  # noqa: E402
 from imbestimators.datasets import get_data_home  # noqa: E402
 
-from bench_defaults import DATA  # noqa: E402
+from bench_defaults import DATA, warm_up  # noqa: E402
 
 
 def sms_spam():
@@ -128,15 +128,6 @@ def evaluate(estimator, text, y, folds):
         aps.append(average_precision_score(y[test], proba))
         bas.append(balanced_accuracy_score(y[test], model.predict(text[test])))
     return np.mean(aps), np.mean(bas), seconds
-
-
-def warm_up():
-    """One tiny network fit before any timing. The first ``torch.optim``
-    optimizer of a process imports ``torch._dynamo`` (about 2 s on this
-    project's machine), which every later fit skips: without this, the first
-    network timed would pay it for all of them."""
-    X = np.random.RandomState(0).rand(20, 2)
-    NeuralClassifier(max_epochs=1).fit(X, np.arange(20) % 2)
 
 
 def main(argv=None):
