@@ -4,9 +4,9 @@ The weight fit scores a blend hundreds of times (greedy selection: rounds ×
 estimators × (folds + 1)); scikit-learn's scorers validate their inputs on
 every call, which costs more than the score itself. For the scorer names
 below, and for :func:`~imbestimators.metrics.make_cost_scorer`'s scorers,
-these functions give the scorer's value (to rounding) without that, and
-:func:`prepared_score` does the work that depends only on the labels once
-for all the blends of the same rows; anything else goes through the scorer.
+:func:`prepared_score` gives the scorer's value (to rounding) without that,
+with the work that depends only on the labels done once for all the blends
+of the same rows; anything else goes through the scorer.
 """
 
 import numpy as np
@@ -92,10 +92,12 @@ def order_only(scoring, n_classes):
     return isinstance(scoring, str) and scoring in _RANKING and n_classes == 2
 
 
-def fast_score(scoring, classes, y, proba, sample_weight=None, positive=1,
-               cost_matrix=None):
-    """``scoring`` of the blended ``proba`` as scikit-learn's scorer of that
-    name computes it, or ``None`` where this shortcut does not apply.
+def prepared_score(scoring, classes, y, sample_weight=None, positive=1,
+                   cost_matrix=None):
+    """``score(proba)``: ``scoring`` of a blend ``proba`` of the rows ``y`` as
+    scikit-learn's scorer of that name computes it, or ``None`` where this
+    shortcut does not apply; what depends only on the labels and weights is
+    computed once, for all the blends scored on the same rows.
 
     Parameters
     ----------
@@ -108,23 +110,18 @@ def fast_score(scoring, classes, y, proba, sample_weight=None, positive=1,
     classes : ndarray of shape (n_classes,)
     y : ndarray of shape (n_samples,)
         Labels (values of ``classes``).
-    proba : ndarray of shape (n_samples, n_classes)
-        Rows sum to 1.
     sample_weight : ndarray of shape (n_samples,) or None
     positive : int, default=1
         Column of the positive class in ``classes`` (binary ranking scores).
     cost_matrix : ndarray of shape (n_classes, n_classes) or None, default=None
         The estimator's decision costs: what ``predict`` decides by.
+
+    Returns
+    -------
+    score : callable
+        ``score(proba)`` with ``proba`` of shape (n_samples, n_classes), rows
+        summing to 1; a float, or None.
     """
-    return prepared_score(scoring, classes, y, sample_weight, positive,
-                          cost_matrix)(proba)
-
-
-def prepared_score(scoring, classes, y, sample_weight=None, positive=1,
-                   cost_matrix=None):
-    """:func:`fast_score` of the rows ``y`` as a function of ``proba`` alone:
-    ``score(proba)``, a float or None, with what depends only on the labels
-    and weights computed once. The parameters are :func:`fast_score`'s."""
     if not isinstance(scoring, str):
         return _cost_score(scoring, classes, y, sample_weight, cost_matrix)
     weight = None if sample_weight is None else np.asarray(sample_weight, dtype=float)

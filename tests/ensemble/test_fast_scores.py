@@ -9,9 +9,15 @@ from sklearn.metrics import (
     roc_auc_score,
 )
 
-from imbestimators.ensemble._fast_scores import fast_score, prepared_score
+from imbestimators.ensemble._fast_scores import prepared_score
 from imbestimators.metrics import expected_cost, make_cost_scorer
 from imbestimators.metrics._precomputed import PrecomputedClassifier
+
+
+def fast_score(scoring, classes, y, proba, sample_weight=None, positive=1,
+               cost_matrix=None):
+    """The shortcut's score of one blend."""
+    return prepared_score(scoring, classes, y, sample_weight, positive, cost_matrix)(proba)
 
 
 def _sklearn(scoring, classes, y, proba, sample_weight):
