@@ -528,17 +528,16 @@ class SkipNeuralClassifier(NeuralClassifier):
 
 
 class PeriodicInputs(torch.nn.Module):
-    """The encoded inputs and, beside them, each feature's periodic
-    embedding, through ``network``: the "PLR" embedding of Gorishniy et al.
-    (2022), ``ReLU(Linear(sin(2 pi c u), cos(2 pi c u)))`` with ``k``
-    trainable frequencies ``c`` and ``d`` outputs per feature, as TabM
-    (Gorishniy et al. 2025) and RealMLP use. ``u`` is the feature's
-    empirical quantile in [0, 1], read off its piecewise-linear encoding
-    (the mean of its bins' fractions), so outliers do not wrap the sines.
-    A candidate of this benchmark only."""
+    """Each feature's periodic embedding, beside the encoded inputs or
+    instead of them, through ``network``: the "PLR lite" embedding of
+    Gorishniy et al. (2022), ``ReLU(Linear(sin(2 pi c u), cos(2 pi c u)))``
+    with ``k`` trainable frequencies ``c`` per feature and one ``Linear(2k,
+    d)`` shared by the features, as TabM (Gorishniy et al. 2025) uses. ``u``
+    is the feature's empirical quantile in [0, 1], read off its
+    piecewise-linear encoding (the mean of its bins' fractions), so outliers
+    do not wrap the sines. A candidate of this benchmark only."""
 
-    def __init__(self, network, encoding, k=16, d=8, sigma=1.0, seed=0, lite=False,
-                 beside=True):
+    def __init__(self, network, encoding, k=8, d=8, sigma=1.0, seed=0, beside=True):
         super().__init__()
         self.network, self.beside = network, beside
         features = encoding.features
@@ -551,39 +550,31 @@ class PeriodicInputs(torch.nn.Module):
         self.register_buffer("inv_span", 1.0 / (encoding.high - encoding.low))
         generator = torch.Generator().manual_seed(seed)
         self.frequency = torch.nn.Parameter(
-            sigma * torch.randn(self.n_features, 1, k, generator=generator))
-        # "lite": one Linear(2k, d) shared by the features, one matrix product.
-        bound, shared = 1.0 / np.sqrt(2 * k), 1 if lite else self.n_features
+            sigma * torch.randn(self.n_features, k, generator=generator))
+        bound = 1.0 / np.sqrt(2 * k)
         self.weight = torch.nn.Parameter(
-            torch.empty(shared, 2 * k, d).uniform_(-bound, bound, generator=generator))
+            torch.empty(2 * k, d).uniform_(-bound, bound, generator=generator))
         self.bias = torch.nn.Parameter(
-            torch.empty(shared, 1, d).uniform_(-bound, bound, generator=generator))
-        self.lite = lite
+            torch.empty(d).uniform_(-bound, bound, generator=generator))
 
     def forward(self, encoded):
         n = encoded.shape[0]
         fractions = (encoded - self.low) * self.inv_span
         u = encoded.new_zeros(n, self.n_features).index_add_(1, self.features, fractions)
-        if self.lite:
-            angle = (2 * np.pi) * (u * self.inv_count)[:, :, None] * self.frequency[:, 0]
-            periodic = torch.cat([torch.sin(angle), torch.cos(angle)], dim=2)  # (n, F, 2k)
-            h = torch.relu(torch.addmm(self.bias[0], periodic.view(-1, periodic.shape[2]),
-                                       self.weight[0]))
-            h = h.view(n, -1)
-            return self.network(torch.cat([encoded, h], 1) if self.beside else h)
-        angle = (2 * np.pi) * (u * self.inv_count).t()[:, :, None] * self.frequency
-        periodic = torch.cat([torch.sin(angle), torch.cos(angle)], dim=2)  # (F, n, 2k)
-        h = torch.relu(torch.baddbmm(self.bias, periodic, self.weight))  # (F, n, d)
-        return self.network(torch.cat([encoded, h.transpose(0, 1).reshape(n, -1)], 1))
+        angle = (2 * np.pi) * (u * self.inv_count)[:, :, None] * self.frequency
+        periodic = torch.cat([torch.sin(angle), torch.cos(angle)], dim=2)  # (n, F, 2k)
+        h = torch.relu(torch.addmm(self.bias, periodic.view(-1, periodic.shape[2]),
+                                   self.weight)).view(n, -1)
+        return self.network(torch.cat([encoded, h], 1) if self.beside else h)
 
 
 class PeriodicNeuralClassifier(NeuralClassifier):
-    """Today's defaults with :class:`PeriodicInputs` (d = 8, k = 16, sigma 1)
+    """Today's defaults with :class:`PeriodicInputs` (k = 8, d = 8, sigma 1)
     beside the encoding; the gates group each feature's embedding with its
     bins."""
 
     candidate_params = {"feature_gates": True}
-    embedding = dict(k=16, d=8, sigma=1.0)
+    embedding = dict(k=8, d=8, sigma=1.0)
 
     def _build_net(self, *args, **kwargs):
         net = super()._build_net(*args, **kwargs)
@@ -601,18 +592,11 @@ class PeriodicNeuralClassifier(NeuralClassifier):
         return net
 
 
-class PeriodicLiteNeuralClassifier(PeriodicNeuralClassifier):
-    """:class:`PeriodicNeuralClassifier` with 8 frequencies and one
-    ``Linear(16, 8)`` shared by the features ("lite")."""
-
-    embedding = dict(k=8, d=8, sigma=1.0, lite=True)
-
-
 class PeriodicOnlyNeuralClassifier(PeriodicNeuralClassifier):
-    """The "lite" periodic embeddings instead of the bins (the MLP reads only
-    the embeddings, ``features * 8`` inputs, as many as 8 bins)."""
+    """The periodic embeddings instead of the bins (the MLP reads only the
+    embeddings, ``features * 8`` inputs, as many as 8 bins)."""
 
-    embedding = dict(k=8, d=8, sigma=1.0, lite=True, beside=False)
+    embedding = dict(k=8, d=8, sigma=1.0, beside=False)
 
 
 # Candidates that change the network or its fit, as subclasses: per-feature
@@ -635,8 +619,7 @@ SUBCLASSED = {"NN(balanced,emb16)": EmbeddedNeuralClassifier,
               "NN(balanced,massbins)": MassAwareBinsNeuralClassifier,
               "NN(balanced,wdx2)": DecayScaledNeuralClassifier,
               "NN(balanced,wdx.5)": DecayHalvedNeuralClassifier,
-              "NN(balanced,plr)": PeriodicNeuralClassifier,
-              "NN(balanced,plrlite)": PeriodicLiteNeuralClassifier,
+              "NN(balanced,plrlite)": PeriodicNeuralClassifier,
               "NN(balanced,plronly)": PeriodicOnlyNeuralClassifier}
 
 
