@@ -508,9 +508,9 @@ default=None
         )
 
         score = score_on(all_rows)
+        score_rows = self._scorer_on(scorer, y, sample_weight)
         self.oof_scores_individual_ = np.array([
-            self._score(scorer, self.oof_predictions_[:, i], y, sample_weight)
-            if i in kept else np.nan
+            score_rows(self.oof_predictions_[:, i]) if i in kept else np.nan
             for i in range(len(bases))
         ])
         fitted = (fit_weights(all_rows, self.average_) if self.average_ in fitted_in
@@ -526,17 +526,16 @@ default=None
                                 sample_weight, self.average_)
             if self.recalibrated_ else None
         )
-        self.oof_score_ = self._score(scorer, self._oof_blend(all_rows), y,
-                                      sample_weight)
+        self.oof_score_ = score_rows(self._oof_blend(all_rows))
         self.oof_score_uniform_ = score(uniform)
         return self
 
     def _best_member(self, rows, kept, scorer, y, sample_weight):
         """One-hot weights (over ``kept``) of the base with the best OOF score
         on ``rows`` (the first of equals)."""
-        sw = None if sample_weight is None else sample_weight[rows]
-        scores = [self._score(scorer, self.oof_predictions_[rows, i], y[rows], sw)
-                  for i in kept]
+        score = self._scorer_on(scorer, y[rows],
+                                None if sample_weight is None else sample_weight[rows])
+        scores = [score(self.oof_predictions_[rows, i]) for i in kept]
         return np.eye(len(kept))[self._first_best(scores)]
 
     def _first_best(self, scores):
