@@ -104,6 +104,19 @@ ESTIMATORS = {
                                           random_state=0),
     "NN(balanced,ep10)": NeuralClassifier(class_weight="balanced", max_epochs=10,
                                           random_state=0),
+    # Regularisation on text (the defaults guide's sparse-text study).
+    "NN(balanced,wd0)": NeuralClassifier(class_weight="balanced", weight_decay=0,
+                                         random_state=0),
+    "NN(balanced,wd0.001)": NeuralClassifier(class_weight="balanced", weight_decay=0.001,
+                                             random_state=0),
+    "NN(balanced,wd0.01)": NeuralClassifier(class_weight="balanced", weight_decay=0.01,
+                                            random_state=0),
+    "NN(balanced,wd0.03)": NeuralClassifier(class_weight="balanced", weight_decay=0.03,
+                                            random_state=0),
+    "NN(balanced,do0.3)": NeuralClassifier(class_weight="balanced", dropout=0.3,
+                                           random_state=0),
+    "NN(balanced,do0.5)": NeuralClassifier(class_weight="balanced", dropout=0.5,
+                                           random_state=0),
     # Each TF-IDF column divided by its standard deviation first: what the
     # network did to sparse input before it divided by the largest value.
     "std+LogReg(balanced)": make_pipeline(
