@@ -61,6 +61,7 @@ the stack chose; give it its own ``--out``)::
 
 import argparse
 import ast
+import itertools
 import json
 import os
 import time
@@ -288,6 +289,80 @@ def evaluate_candidates(name, config, scoring, max_rows, repeats, outer_folds, s
                                    {"dataset": name, "config": config,
                                     "scoring": scoring, "rows": len(y), "outer_fold": k}))
     return rows
+
+
+def simplex_grid(n_members, steps=20):
+    """Every weight vector of ``n_members`` non-negative multiples of
+    ``1 / steps`` that sum to 1 (231 for three members)."""
+    return [np.array(w) / steps for w in itertools.product(range(steps + 1),
+                                                           repeat=n_members)
+            if sum(w) == steps]
+
+
+def evaluate_oracle(name, config, scoring, max_rows, repeats, outer_folds, seed):
+    """Per outer fold (the stack refitted from the cache): the outer-test
+    score of the default, the uniform average, the OOF-best member, the best
+    member on the test rows, and of every weight vector of
+    :func:`simplex_grid`, in both averages. The best of those, chosen on the
+    test rows themselves, bounds what any weights of these members can
+    reach there."""
+    X, y, splits = outer_split(name, max_rows, repeats, outer_folds, seed)
+    scorer, rows = scorer_of(scoring), []
+    for k, (train, test) in enumerate(splits):
+        inner = StratifiedKFold(5, shuffle=True, random_state=seed + 1)
+        auto = stack(config, X.shape[1], scoring, "auto", inner, seed).fit(
+            X[train], y[train])
+        kept = [i for i, (member, _) in enumerate(auto.estimators)
+                if member not in auto.excluded_]
+        proba = np.stack([auto.estimators_[i].predict_proba(X[test]) for i in kept],
+                         axis=1)
+
+        def score(p):
+            return score_proba(scorer, p, auto.classes_, y[test], None)
+
+        members_ = [score(proba[:, i]) for i in range(len(kept))]
+        row = {"dataset": name, "config": config, "scoring": scoring, "rows": len(y),
+               "outer_fold": k, "auto": score(auto.predict_proba(X[test])),
+               "uniform": score(proba.mean(axis=1)),
+               "best_oof": members_[int(np.nanargmax(auto.oof_scores_individual_[kept]))],
+               "best_test_member": max(members_)}
+        for average in ("arithmetic", "geometric"):
+            row[f"grid_{average}"] = repr([round(score(_blend(proba, w, average)), 6)
+                                           for w in simplex_grid(len(kept))])
+        rows.append(row)
+    return rows
+
+
+def report_oracle(frame):
+    """Means over the sets, by half and in all, of the default, the uniform
+    average, the OOF-best member, and two bounds chosen on the outer test
+    rows: the best weights of each outer fold, and the best single weight
+    vector of each set (one for all its outer folds)."""
+    grids = {a: np.array([ast.literal_eval(g) for g in frame[f"grid_{a}"]])
+             for a in ("arithmetic", "geometric")}
+    frame = frame.assign(per_fold=np.maximum(grids["arithmetic"].max(axis=1),
+                                             grids["geometric"].max(axis=1)))
+    per_set_bound = {}
+    for name, rows in frame.groupby("dataset").groups.items():
+        where = frame.index.get_indexer(rows)
+        per_set_bound[name] = max(grids[a][where].mean(axis=0).max() for a in grids)
+    print("\n## what weights could reach: bounds chosen on the outer test rows "
+          "(three members, AP)\n")
+    print("| half | sets | default | uniform | best_oof | best test member | "
+          "best weights per set | best weights per fold | default − best_oof | "
+          "per set − best_oof |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    for half in ("tuning", "confirmation", "all"):
+        sub = frame if half == "all" else frame[frame.dataset.isin(TUNING) == (half == "tuning")]
+        if sub.empty:
+            continue
+        per_set = sub.groupby("dataset").mean(numeric_only=True)
+        per_set["per_set"] = [per_set_bound[name] for name in per_set.index]
+        m = per_set.mean()
+        print(f"| {half} | {len(per_set)} | {m.auto:.4f} | {m.uniform:.4f} | "
+              f"{m.best_oof:.4f} | {m.best_test_member:.4f} | {m.per_set:.4f} | "
+              f"{m.per_fold:.4f} | {m.auto - m.best_oof:+.4f} | "
+              f"{m.per_set - m.best_oof:+.4f} |")
 
 
 def candidates_row(auto, X, y, train, test, scoring, keys):
@@ -538,13 +613,19 @@ def main(argv=None):
                         help="the stacks' average= (use its own --out folder)")
     parser.add_argument("--candidates", action="store_true",
                         help="record every candidate blend (replays the cached fits)")
+    parser.add_argument("--oracle", action="store_true",
+                        help="three members, average precision: record the outer-test "
+                             "score of every weight vector on a grid (replays the "
+                             "cached fits), and report what the best of them reach")
     parser.add_argument("--report", action="store_true")
     args = parser.parse_args(argv)
     if len(args.out) > 1 and not args.report:
         parser.error("several --out folders are read by --report only")
     _AVERAGE[0] = args.average
     out = Path(args.out[0])
-    kind = "candidates" if args.candidates else "folds"
+    if args.oracle:  # a grid over the simplex: three members, one ranking score
+        args.config, args.scoring = ["three"], ["average_precision"]
+    kind = "candidates" if args.candidates else "oracle" if args.oracle else "folds"
     paths = {config: out / f"{kind}_{config}.csv" for config in args.config}
     if not args.report:
         torch.set_num_threads(1)
@@ -569,18 +650,22 @@ def main(argv=None):
                            args.outer_folds, args.seed)
                     if args.candidates:
                         rows = pd.DataFrame(evaluate_candidates(*run))
+                    elif args.oracle:
+                        rows = pd.DataFrame(evaluate_oracle(*run))
                     else:
                         rows, candidates = map(pd.DataFrame, evaluate(*run))
                         append(candidates, out / f"candidates_{config}.csv")
                     append(rows, path)
                     print(f"{name:<20} {config:<6} {scoring:<18} " + (
                         "candidates recorded" if args.candidates else
+                        "grid recorded" if args.oracle else
                         " ".join(f"{r} {rows[r].mean():.4f}" for r in RULES)
                         + f"  blend_ {rows.blend.value_counts().to_dict()}"), flush=True)
     folds = []
     for config in args.config:
         for kind, shows in (("folds", [report]),
-                            ("candidates", [report_rules, report_candidates])):
+                            ("candidates", [report_rules, report_candidates]),
+                            ("oracle", [report_oracle])):
             found = [pd.read_csv(path) for folder in args.out
                      if (path := Path(folder) / f"{kind}_{config}.csv").exists()]
             if found:
