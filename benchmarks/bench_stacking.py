@@ -353,7 +353,8 @@ def report_oracle(frame):
           "per set − best_oof |")
     print("|---|---|---|---|---|---|---|---|---|---|")
     for half in ("tuning", "confirmation", "all"):
-        sub = frame if half == "all" else frame[frame.dataset.isin(TUNING) == (half == "tuning")]
+        sub = (frame if half == "all"
+               else frame[frame.dataset.isin(TUNING) == (half == "tuning")])
         if sub.empty:
             continue
         per_set = sub.groupby("dataset").mean(numeric_only=True)
