@@ -640,6 +640,11 @@ def anchors(seed):
             StandardScaler(), LogisticRegression(class_weight="balanced", max_iter=2000)),
         "HGB(balanced)": HistGradientBoostingClassifier(class_weight="balanced",
                                                         random_state=seed),
+        # Boosting held to trees of depth 1-3, to see where the network's gap
+        # to it lies: in the shape of single features (depth 1), in pairs or
+        # triples of them, or deeper.
+        **{f"HGB(balanced,depth{d})": HistGradientBoostingClassifier(
+            class_weight="balanced", max_depth=d, random_state=seed) for d in (1, 2, 3)},
         "BalancedRF": BalancedRandomForestClassifier(
             random_state=seed, sampling_strategy="all", replacement=True, bootstrap=False,
             n_jobs=1),
