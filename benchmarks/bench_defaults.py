@@ -235,6 +235,9 @@ NEURAL = {
     # with certainty (not adopted).
     "NN(balanced,ls0.1)": dict(class_weight="balanced",
                                loss=CrossEntropyLoss(label_smoothing=0.1)),
+    # Fitting as hard as the informal probes went: a diagnosis on two sets.
+    "NN(balanced,hard)": dict(class_weight="balanced", hidden_layer_sizes=(256, 256),
+                              weight_decay=0.0, piecewise_bins=32, max_epochs=100),
 }
 # Every candidate above but those in _AVERAGED was measured before
 # weight_averaging=0.5 and ends with its last epoch's weights.
@@ -247,14 +250,16 @@ _AVERAGED = {"NN(balanced)", "NN()", "NN(logit_adjusted)", "NN(balanced,swa.75)"
              "NN(balanced,nobiasdecay)", "NN(balanced,stratbatch)",
              "NN(balanced,nogate)", "NN(logit_adjusted,nogate)", "NN(balanced,fgate3)",
              "NN(balanced,fgate10)", "NN(balanced,gates,h100x2)",
-             "NN(balanced,gates,h256x2)", "NN(balanced,ls0.1)"}
+             "NN(balanced,gates,h256x2)", "NN(balanced,ls0.1)",
+             "NN(balanced,hard)"}
 for _name, _params in NEURAL.items():
     if _name not in _AVERAGED:
         _params.setdefault("weight_averaging", 0.0)
 # And every candidate but these was measured before feature_gates=True.
 _GATED = {"NN(balanced)", "NN()", "NN(logit_adjusted)", "NN(balanced,fgate3)",
           "NN(balanced,fgate10)", "NN(balanced,gates,h100x2)",
-          "NN(balanced,gates,h256x2)", "NN(balanced,ls0.1)"}
+          "NN(balanced,gates,h256x2)", "NN(balanced,ls0.1)",
+          "NN(balanced,hard)"}
 for _name, _params in NEURAL.items():
     if _name not in _GATED:
         _params.setdefault("feature_gates", False)
