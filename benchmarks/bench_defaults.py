@@ -44,7 +44,7 @@ import torch  # noqa: E402
 from imblearn.ensemble import BalancedRandomForestClassifier  # noqa: E402
 from imblearn.over_sampling import RandomOverSampler  # noqa: E402
 from imblearn.pipeline import make_pipeline as make_imb_pipeline  # noqa: E402
-from sklearn.base import clone  # noqa: E402
+from sklearn.base import BaseEstimator, TransformerMixin, clone  # noqa: E402
 from sklearn.ensemble import HistGradientBoostingClassifier  # noqa: E402
 from sklearn.exceptions import ConvergenceWarning  # noqa: E402
 from sklearn.linear_model import LogisticRegression  # noqa: E402
@@ -291,6 +291,35 @@ class FeatureEmbedding(torch.nn.Module):
             1, self.slots, encoded).view(n, self.n_features, self.n_bins)
         h = torch.relu(torch.baddbmm(self.bias, grid.transpose(0, 1), self.weight))
         return self.network(h.transpose(0, 1).reshape(n, -1))
+
+
+class TreeConjunctions(TransformerMixin, BaseEstimator):
+    """X and, beside it, which leaf of each tree of a small gradient boosting
+    (50 trees of depth 3, classes balanced) every row falls in, one 0/1
+    column per leaf: conjunctions of up to three thresholds, found with the
+    labels, as inputs of the network that follows (the trees-then-linear
+    model of He et al. 2014). A candidate of this benchmark only."""
+
+    def __init__(self, random_state=None):
+        self.random_state = random_state
+
+    def fit(self, X, y):
+        from sklearn.ensemble import GradientBoostingClassifier
+        from sklearn.preprocessing import OneHotEncoder
+        from sklearn.utils.class_weight import compute_sample_weight
+
+        self.trees_ = GradientBoostingClassifier(
+            n_estimators=50, max_depth=3, random_state=self.random_state).fit(
+            X, y, sample_weight=compute_sample_weight("balanced", y))
+        self.leaves_ = OneHotEncoder(handle_unknown="ignore").fit(self._leaves(X))
+        return self
+
+    def _leaves(self, X):
+        return self.trees_.apply(X).reshape(len(X), -1)
+
+    def transform(self, X):
+        leaves = self.leaves_.transform(self._leaves(X)).toarray()
+        return np.hstack([X, leaves]).astype(np.float32)
 
 
 class EmbeddedNeuralClassifier(NeuralClassifier):
@@ -684,6 +713,8 @@ def candidates(seed):
                              **{"feature_gates": False,
                                 **getattr(cls, "candidate_params", {})})
                    for name, cls in SUBCLASSED.items()})
+    models["NN(balanced,leaves)"] = make_pipeline(
+        TreeConjunctions(random_state=seed), neural(seed, class_weight="balanced"))
     models.update(anchors(seed))
     return models
 
