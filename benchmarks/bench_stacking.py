@@ -50,13 +50,17 @@ each candidate alone, on the tuning and the confirmation half of
 ``bench_defaults.py`` separately. ``--average`` sets the stacks'
 ``average=`` (``auto`` puts the geometric-mean candidates beside the
 arithmetic ones, and *fitted* is then the optimiser's weights in the average
-the stack chose; give it its own ``--out``)::
+the stack chose; give it its own ``--out``). ``--oracle`` (three members,
+average precision) replays the cached fits to score every weight vector of a
+grid on each outer test part, and reports what weights chosen on those test
+rows reach: how much any blend of these members could gain::
 
     OMP_NUM_THREADS=1 python benchmarks/bench_stacking.py            # everything
     python benchmarks/bench_stacking.py --config groups --datasets ecoli oil
     python benchmarks/bench_stacking.py --candidates                  # older rows
     python benchmarks/bench_stacking.py --report                      # tables only
     python benchmarks/bench_stacking.py --average auto --out results_auto/
+    python benchmarks/bench_stacking.py --oracle                      # replays the fits
 """
 
 import argparse
@@ -320,13 +324,13 @@ def evaluate_oracle(name, config, scoring, max_rows, repeats, outer_folds, seed)
         def score(p):
             return score_proba(scorer, p, auto.classes_, y[test], None)
 
-        members_ = [score(proba[:, i]) for i in range(len(kept))]
+        alone = [score(proba[:, i]) for i in range(len(kept))]
         row = {"dataset": name, "config": config, "scoring": scoring, "rows": len(y),
                "outer_fold": k, "repeat": k // outer_folds,
                "auto": score(auto.predict_proba(X[test])),
                "uniform": score(proba.mean(axis=1)),
-               "best_oof": members_[int(np.nanargmax(auto.oof_scores_individual_[kept]))],
-               "best_test_member": max(members_)}
+               "best_oof": alone[int(np.nanargmax(auto.oof_scores_individual_[kept]))],
+               "best_test_member": max(alone)}
         for average in ("arithmetic", "geometric"):
             row[f"grid_{average}"] = repr([round(score(_blend(proba, w, average)), 6)
                                            for w in simplex_grid(len(kept))])
@@ -623,9 +627,10 @@ def main(argv=None):
     parser.add_argument("--average", choices=["arithmetic", "geometric", "auto"],
                         default="arithmetic",
                         help="the stacks' average= (use its own --out folder)")
-    parser.add_argument("--candidates", action="store_true",
+    replay = parser.add_mutually_exclusive_group()
+    replay.add_argument("--candidates", action="store_true",
                         help="record every candidate blend (replays the cached fits)")
-    parser.add_argument("--oracle", action="store_true",
+    replay.add_argument("--oracle", action="store_true",
                         help="three members, average precision: record the outer-test "
                              "score of every weight vector on a grid (replays the "
                              "cached fits), and report what the best of them reach")
