@@ -295,12 +295,16 @@ class FeatureEmbedding(torch.nn.Module):
 
 class TreeConjunctions(TransformerMixin, BaseEstimator):
     """X and, beside it, which leaf of each tree of a small gradient boosting
-    (50 trees of depth 3, classes balanced) every row falls in, one 0/1
-    column per leaf: conjunctions of up to three thresholds, found with the
-    labels, as inputs of the network that follows (the trees-then-linear
-    model of He et al. 2014). A candidate of this benchmark only."""
+    (``n_trees`` trees of depth 3, classes balanced) every row falls in, one
+    0/1 column per leaf: conjunctions of up to three thresholds, found with
+    the labels, as inputs of the network that follows (the trees-then-linear
+    model of He et al. 2014). ``min_leaf_share``: the smallest leaf, as a
+    share of the rows (at least 20 rows), so that a leaf cannot single out
+    a few training rows. A candidate of this benchmark only."""
 
-    def __init__(self, random_state=None):
+    def __init__(self, n_trees=50, min_leaf_share=None, random_state=None):
+        self.n_trees = n_trees
+        self.min_leaf_share = min_leaf_share
         self.random_state = random_state
 
     def fit(self, X, y):
@@ -308,8 +312,11 @@ class TreeConjunctions(TransformerMixin, BaseEstimator):
         from sklearn.preprocessing import OneHotEncoder
         from sklearn.utils.class_weight import compute_sample_weight
 
+        min_leaf = (1 if self.min_leaf_share is None
+                    else max(20, int(self.min_leaf_share * len(y))))
         self.trees_ = GradientBoostingClassifier(
-            n_estimators=50, max_depth=3, random_state=self.random_state).fit(
+            n_estimators=self.n_trees, max_depth=3, min_samples_leaf=min_leaf,
+            random_state=self.random_state).fit(
             X, y, sample_weight=compute_sample_weight("balanced", y))
         self.leaves_ = OneHotEncoder(handle_unknown="ignore").fit(self._leaves(X))
         return self
@@ -715,6 +722,9 @@ def candidates(seed):
                    for name, cls in SUBCLASSED.items()})
     models["NN(balanced,leaves)"] = make_pipeline(
         TreeConjunctions(random_state=seed), neural(seed, class_weight="balanced"))
+    models["NN(balanced,leaves,coarse)"] = make_pipeline(
+        TreeConjunctions(n_trees=20, min_leaf_share=0.05, random_state=seed),
+        neural(seed, class_weight="balanced"))
     models.update(anchors(seed))
     return models
 
