@@ -92,31 +92,22 @@ DATASETS = {"sms_spam": sms_spam, "bird_strike_effect": bird_strike_effect,
             "trump_tweets_android": trump_tweets_android,
             "fine_foods_not_great": fine_foods_not_great}
 
+
+def balanced_network(**params):
+    return NeuralClassifier(class_weight="balanced", random_state=0, **params)
+
+
 ESTIMATORS = {
     "LogReg(balanced)": LogisticRegression(class_weight="balanced", max_iter=1000),
-    "NN(balanced)": NeuralClassifier(class_weight="balanced", random_state=0),
+    "NN(balanced)": balanced_network(),
     "NN(logit_adjusted)": NeuralClassifier(loss="logit_adjusted", random_state=0),
     # Fixed epochs on text (the candidates for the time target, and 50: what
     # 'auto' gave sets under 8 000 training rows before it was 10 on text).
-    "NN(balanced,ep50)": NeuralClassifier(class_weight="balanced", max_epochs=50,
-                                          random_state=0),
-    "NN(balanced,ep20)": NeuralClassifier(class_weight="balanced", max_epochs=20,
-                                          random_state=0),
-    "NN(balanced,ep10)": NeuralClassifier(class_weight="balanced", max_epochs=10,
-                                          random_state=0),
+    **{f"NN(balanced,ep{n})": balanced_network(max_epochs=n) for n in (50, 20, 10)},
     # Regularisation on text (the defaults guide's sparse-text study).
-    "NN(balanced,wd0)": NeuralClassifier(class_weight="balanced", weight_decay=0,
-                                         random_state=0),
-    "NN(balanced,wd0.001)": NeuralClassifier(class_weight="balanced", weight_decay=0.001,
-                                             random_state=0),
-    "NN(balanced,wd0.01)": NeuralClassifier(class_weight="balanced", weight_decay=0.01,
-                                            random_state=0),
-    "NN(balanced,wd0.03)": NeuralClassifier(class_weight="balanced", weight_decay=0.03,
-                                            random_state=0),
-    "NN(balanced,do0.3)": NeuralClassifier(class_weight="balanced", dropout=0.3,
-                                           random_state=0),
-    "NN(balanced,do0.5)": NeuralClassifier(class_weight="balanced", dropout=0.5,
-                                           random_state=0),
+    **{f"NN(balanced,wd{w:g})": balanced_network(weight_decay=w)
+       for w in (0, 0.001, 0.01, 0.03)},
+    **{f"NN(balanced,do{p:g})": balanced_network(dropout=p) for p in (0.3, 0.5)},
     # Each TF-IDF column divided by its standard deviation first: what the
     # network did to sparse input before it divided by the largest value.
     "std+LogReg(balanced)": make_pipeline(
@@ -124,7 +115,7 @@ ESTIMATORS = {
         LogisticRegression(class_weight="balanced", max_iter=1000)),
     "std+NN(balanced)": make_pipeline(
         StandardScaler(with_mean=False),
-        NeuralClassifier(class_weight="balanced", standardize=False, random_state=0)),
+        balanced_network(standardize=False)),
 }
 DEFAULT_ESTIMATORS = ["LogReg(balanced)", "NN(balanced)", "NN(logit_adjusted)"]
 
