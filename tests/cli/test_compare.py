@@ -518,7 +518,9 @@ def test_dask_cluster_runs_the_fits_with_the_same_scores(binary_csv, tmp_path, c
     assert main(argv + ["--out", str(tmp_path / "local")]) == 0
     # Worker processes, as on a real cluster (threads of one process would
     # share torch's global generator: concurrent network fits would not repeat).
-    with distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=True,
+    # One thread each: joblib's first tasks on a worker each open the worker's
+    # client, and two threads doing so at once can fail dask's handshake.
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
                                   dashboard_address=None) as cluster:
         status = main(argv + ["--out", str(tmp_path / "dask"),
                               "--dask-scheduler", cluster.scheduler_address])
