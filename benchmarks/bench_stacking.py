@@ -641,6 +641,9 @@ def main(argv=None):
     _AVERAGE[0] = args.average
     out = Path(args.out[0])
     if args.oracle:  # a grid over the simplex: three members, one ranking score
+        for option, value in (("config", "three"), ("scoring", "average_precision")):
+            if getattr(args, option) not in ([value], parser.get_default(option)):
+                parser.error(f"--oracle runs --{option} {value} only")
         args.config, args.scoring = ["three"], ["average_precision"]
     kind = "candidates" if args.candidates else "oracle" if args.oracle else "folds"
     paths = {config: out / f"{kind}_{config}.csv" for config in args.config}
