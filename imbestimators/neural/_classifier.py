@@ -645,6 +645,7 @@ default='auto'
         self.net_.batch_size = plan.batch_size
         self.net_.max_epochs = plan.epochs
         self.net_.precision = self.precision
+        self.net_.verbose = self.verbose
         self.net_.iterator_train = functools.partial(
             training_batches, batch_size=plan.batch_size, generator=generator,
             sampling=plan.sampling,

@@ -475,6 +475,31 @@ def test_verbose_prints_the_epoch_table_and_silent_by_default(imbalanced, capsys
     assert "train_loss" in out and "epoch" in out
 
 
+def test_silent_fit_builds_no_epoch_table_and_a_later_verbose_one_has_a_header(
+        imbalanced, capsys, monkeypatch):
+    from skorch.callbacks import PrintLog
+
+    X, y = imbalanced
+    table = PrintLog.table
+
+    def counted(self, row):
+        counted.calls += 1
+        return table(self, row)
+
+    counted.calls = 0
+    monkeypatch.setattr(PrintLog, "table", counted)
+    clf = NeuralClassifier(**{**FAST, "max_epochs": 2}).fit(X, y)
+    assert counted.calls == 0 and capsys.readouterr().out == ""
+    clf.set_params(verbose=1).partial_fit(X, y)
+    lines = capsys.readouterr().out.splitlines()
+    assert counted.calls == 1
+    # set_params reaches the warm net: the header, its rule and the third
+    # epoch's row.
+    assert "epoch" in lines[0] and "train_loss" in lines[0]
+    assert set(lines[1]) <= {"-", " "}
+    assert lines[2].split()[0] == "3"
+
+
 class _ValidRows(Callback):
     def on_epoch_end(self, net, dataset_train=None, dataset_valid=None, **kwargs):
         self.train_rows = dataset_train.rows.cpu().numpy()
