@@ -108,6 +108,9 @@ ESTIMATORS = {
     **{f"NN(balanced,wd{w:g})": balanced_network(weight_decay=w)
        for w in (0, 0.001, 0.01, 0.03)},
     **{f"NN(balanced,do{p:g})": balanced_network(dropout=p) for p in (0.3, 0.5)},
+    # No hidden layer: the network's own logistic regression (the defaults
+    # guide's sparse-text study).
+    "NN(balanced,linear)": balanced_network(hidden_layer_sizes=()),
     # Each TF-IDF column divided by its standard deviation first: what the
     # network did to sparse input before it divided by the largest value.
     "std+LogReg(balanced)": make_pipeline(
