@@ -306,9 +306,9 @@ class TensorNet(NeuralNet):
 class QuietPrintLog(PrintLog):
     """skorch's ``PrintLog``, which builds no table when it prints nothing.
 
-    skorch's tabulates every epoch and then, with the default ``print`` sink
-    and ``verbose=0``, discards the text: about 5 % of a small network's fit
-    (50 epochs of 17 batches). The header is printed with the first epoch
+    skorch's formats every epoch's row and then, with the default ``print``
+    sink and ``verbose=0``, discards it: a few per cent of a small network's
+    fit (50 epochs of 17 batches). The header comes with the first epoch
     that is printed.
     """
 
