@@ -606,6 +606,29 @@ def test_auto_epochs_are_10_on_sparse_input_at_any_size(n_rows):
     assert dense.epochs == (50 if n_rows < 8000 else 20)
 
 
+@pytest.mark.parametrize("params", [
+    {}, {"class_weight": "balanced"}, {"loss": "logit_adjusted"},
+    {"early_stopping": True}, {"piecewise_bins": "auto"}, {"ensemble_size": 4},
+    {"batch_sampling": "balanced"},
+], ids=lambda p: ",".join(f"{k}={v}" for k, v in p.items()) or "defaults")
+# Four rows hold out one for validation: it cannot hold every class.
+@pytest.mark.filterwarnings("ignore:early_stopping. the validation split cannot be")
+def test_auto_rules_fit_two_samples_per_class_and_one_feature(params):
+    # The smallest data a classifier can be given: every 'auto' rule (batch
+    # size, epochs, decay, bins, validation split) must still train, and the
+    # probabilities follow the one feature that separates the classes.
+    X = np.array([[0.0], [1.0], [2.0], [3.0]])
+    y = np.array([0, 0, 1, 1])
+    clf = NeuralClassifier(random_state=0, **params).fit(X, y)
+    proba = clf.predict_proba(X)
+    assert np.all(np.isfinite(proba))
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-6)
+    assert np.all(np.diff(proba[:, 1]) > 0)
+    X3, y3 = np.arange(6.0)[:, None], np.repeat([0, 1, 2], 2)
+    clf = NeuralClassifier(random_state=0, **params).fit(X3, y3)
+    np.testing.assert_array_equal(clf.predict(X3), y3)
+
+
 def test_auto_epochs_train_that_many(imbalanced):
     X, y = imbalanced
     clf = NeuralClassifier(hidden_layer_sizes=(4,), random_state=0).fit(X, y)
