@@ -390,6 +390,30 @@ class MassAwareBinsNeuralClassifier(NeuralClassifier):
             return super()._build_net(*args, **kwargs)
 
 
+def budget_bins(X, rows, budget=8, most=32):
+    """Bins per feature when the encoding's budget of ``budget`` inputs per
+    feature is spread over the features with more than two values in
+    ``rows``: a 0/1 column takes one input whatever the bins, so on a table
+    of mostly 0/1 columns the few numeric features get the rest (at least
+    ``budget``, at most ``most`` bins each); ``rows`` None is every row."""
+    values = np.asarray(X if rows is None else X[rows])
+    many = sum(len(np.unique(values[:, j])) > 2 for j in range(values.shape[1]))
+    return int(np.clip(budget * values.shape[1] // max(many, 1), budget, most))
+
+
+class BudgetBinsNeuralClassifier(NeuralClassifier):
+    """Today's defaults with :func:`budget_bins` bins instead of 8."""
+
+    candidate_params = {"feature_gates": True}
+
+    def _build_net(self, X, y_index, train_rows, *args, **kwargs):
+        bins, self.piecewise_bins = self.piecewise_bins, budget_bins(X, train_rows)
+        try:
+            return super()._build_net(X, y_index, train_rows, *args, **kwargs)
+        finally:
+            self.piecewise_bins = bins
+
+
 class HoldoutChosenNeuralClassifier(NeuralClassifier):
     """``NeuralClassifier`` that chooses how much to fit on a holdout.
 
@@ -664,6 +688,7 @@ SUBCLASSED = {"NN(balanced,emb16)": EmbeddedNeuralClassifier,
               "NN(balanced,gates,bs512,lr1.4)": GatedLargeBatchNeuralClassifier,
               "NN(balanced,skip)": SkipNeuralClassifier,
               "NN(balanced,massbins)": MassAwareBinsNeuralClassifier,
+              "NN(balanced,budgetbins)": BudgetBinsNeuralClassifier,
               "NN(balanced,wdx2)": DecayScaledNeuralClassifier,
               "NN(balanced,wdx.5)": DecayHalvedNeuralClassifier,
               "NN(balanced,plrlite)": PeriodicNeuralClassifier,
