@@ -407,11 +407,8 @@ class BudgetBinsNeuralClassifier(NeuralClassifier):
     candidate_params = {"feature_gates": True}
 
     def _build_net(self, X, y_index, train_rows, *args, **kwargs):
-        bins, self.piecewise_bins = self.piecewise_bins, budget_bins(X, train_rows)
-        try:
+        with mock.patch.object(self, "piecewise_bins", budget_bins(X, train_rows)):
             return super()._build_net(X, y_index, train_rows, *args, **kwargs)
-        finally:
-            self.piecewise_bins = bins
 
 
 class HoldoutChosenNeuralClassifier(NeuralClassifier):
