@@ -45,7 +45,7 @@ from imblearn.ensemble import BalancedRandomForestClassifier  # noqa: E402
 from imblearn.over_sampling import RandomOverSampler  # noqa: E402
 from imblearn.pipeline import make_pipeline as make_imb_pipeline  # noqa: E402
 from sklearn.base import BaseEstimator, TransformerMixin, clone  # noqa: E402
-from sklearn.ensemble import HistGradientBoostingClassifier  # noqa: E402
+from sklearn.ensemble import HistGradientBoostingClassifier, VotingClassifier  # noqa: E402
 from sklearn.exceptions import ConvergenceWarning  # noqa: E402
 from sklearn.linear_model import LogisticRegression  # noqa: E402
 from sklearn.metrics import (  # noqa: E402
@@ -747,7 +747,16 @@ def candidates(seed):
     models["NN(balanced,leaves,coarse)"] = make_pipeline(
         TreeConjunctions(n_trees=20, min_leaf_share=0.05, random_state=seed),
         neural(seed, class_weight="balanced"))
-    models.update(anchors(seed))
+    boosting = anchors(seed)
+    models.update(boosting)
+    # A diagnosis, not a candidate default: the network's and a boosting's
+    # probabilities averaged, to measure what a tree model beside the network
+    # would add where the network alone loses to boosting.
+    for name in ("HGB(balanced)", "LightGBM(balanced)"):
+        if name in boosting:
+            models[f"NN+{name}"] = VotingClassifier(
+                [("network", neural(seed, class_weight="balanced")),
+                 ("boosting", clone(boosting[name]))], voting="soft")
     return models
 
 
