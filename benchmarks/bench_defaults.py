@@ -60,6 +60,7 @@ from sklearn.pipeline import make_pipeline  # noqa: E402
 from sklearn.preprocessing import StandardScaler, label_binarize  # noqa: E402
 
 from imbestimators import NeuralClassifier  # noqa: E402
+from imbestimators.ensemble import WeightedStackingClassifier  # noqa: E402
 from imbestimators.neural import MLP, _modules  # noqa: E402
 from imbestimators.datasets import get_data_home, load_csv  # noqa: E402
 from imbestimators.losses import CrossEntropyLoss  # noqa: E402
@@ -757,6 +758,14 @@ def candidates(seed):
             models[f"NN+{name}"] = VotingClassifier(
                 [("network", neural(seed, class_weight="balanced")),
                  ("boosting", clone(boosting[name]))], voting="soft")
+    # The package's own answer to "the network or the boosting?": the two
+    # blended by WeightedStackingClassifier (weights on out-of-fold
+    # probabilities, falling back to the plain average or the best member).
+    if "LightGBM(balanced)" in boosting:
+        models["Stack(NN,LightGBM)"] = WeightedStackingClassifier(
+            [("network", neural(seed, class_weight="balanced")),
+             ("boosting", clone(boosting["LightGBM(balanced)"]))],
+            scoring="average_precision", random_state=seed)
     return models
 
 
