@@ -761,11 +761,12 @@ def candidates(seed):
     # The package's own answer to "the network or the boosting?": the two
     # blended by WeightedStackingClassifier (weights on out-of-fold
     # probabilities, falling back to the plain average or the best member).
-    if "LightGBM(balanced)" in boosting:
-        models["Stack(NN,LightGBM)"] = WeightedStackingClassifier(
-            [("network", neural(seed, class_weight="balanced")),
-             ("boosting", clone(boosting["LightGBM(balanced)"]))],
-            scoring="average_precision", random_state=seed)
+    for name, short in (("LightGBM(balanced)", "LightGBM"), ("HGB(balanced)", "HGB")):
+        if name in boosting:
+            models[f"Stack(NN,{short})"] = WeightedStackingClassifier(
+                [("network", neural(seed, class_weight="balanced")),
+                 ("boosting", clone(boosting[name]))],
+                scoring="average_precision", random_state=seed)
     return models
 
 
