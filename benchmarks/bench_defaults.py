@@ -21,7 +21,8 @@ informed is confirmed::
 Each (dataset, estimator) result is appended to ``OUT/folds.csv`` as soon as
 its folds are done, and a rerun skips what is there, so a long run can be
 stopped and resumed, or split across processes (``--datasets``) that write to
-the same file. Anchors whose package is missing are skipped with a notice.
+the same file. Anchors whose package is missing are skipped with a notice, and
+so is an estimator on a set it refuses (a ``ValueError`` from its ``fit``).
 Binary sets are scored by average precision of the minority class, multiclass
 sets (``mc_*``) by macro average precision (one-vs-rest); both by balanced
 accuracy of ``predict``.
