@@ -894,9 +894,9 @@ def main(argv=None):
             try:
                 rows = evaluate(model, X, y, folds)
             except ValueError as exc:
-                # E.g. the stacking's inner 5 folds on a class of fewer than
-                # 5 training rows (mc_ecoli, mc_yeast): the estimator refuses
-                # the set, which the summary tables then leave out for all.
+                # E.g. the stacking's inner 5 folds on mc_ecoli, whose rarest
+                # classes have 1 and 2 rows: the estimator refuses the set,
+                # which the summary tables then leave out for all.
                 print(f"{name:<20} {est_name:<22} skipped: {exc}", flush=True)
                 continue
             frame = pd.DataFrame(rows).assign(
